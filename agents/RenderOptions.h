@@ -1,0 +1,59 @@
+#pragma once
+
+#include <QSize>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace omega {
+
+enum class Quality { Low, Medium, High, Production, FourK };
+enum class OutputFormat { Mp4, Gif, Webm, Mov, Png };
+enum class Aspect { Landscape16x9, Portrait9x16, Square1x1 };
+
+std::optional<Quality> qualityFromName(const QString& name); // l m h p k
+QString qualityName(Quality quality);                        // l m h p k
+std::optional<OutputFormat> formatFromName(const QString& name);
+QString formatName(OutputFormat format);
+std::optional<Aspect> aspectFromName(const QString& name); // 16:9 9:16 1:1
+QString aspectName(Aspect aspect);
+
+// What to render and how. Defaults match `manim render` with no flags except the quality,
+// which callers choose.
+struct RenderOptions {
+    QString scriptPath; // the user's file; never executed in place
+    QStringList scenes; // explicit scene names; empty + allScenes=false → the only scene
+    bool allScenes = false;
+    Quality quality = Quality::High;
+    OutputFormat format = OutputFormat::Mp4;
+    bool lastFrameOnly = false;
+    bool transparent = false;
+    Aspect aspect = Aspect::Landscape16x9;
+    int fps = 0;          // 0: the quality's frame rate
+    int timeoutSec = 600; // per scene
+    bool useCache = true;
+    QString mediaDir;   // empty: a persistent folder per script under paths::mediaRootDir()
+    QString outputPath; // empty: leave the result in the media folder
+};
+
+// Pixel size and frame rate actually rendered.
+QSize resolutionFor(Quality quality, Aspect aspect);
+int frameRateFor(Quality quality, int fpsOverride);
+
+// The arguments after `python`: "-m manim render … FILE SCENE". Pure, never shell-quoted:
+// they go to QProcess as a list.
+QStringList manimArguments(const RenderOptions& options, const QString& scriptInJob,
+                           const QString& scene, const QString& mediaDir);
+
+// Where manim writes the result for this scene (media/videos/<module>/<H>p<fps>/<Scene>.mp4,
+// images/<module>/<Scene>_ManimCE_v<ver>.png for last-frame, …). `module` is the script's
+// file stem. Pure: derived from the options, not parsed from manim's log.
+QString expectedOutputPath(const RenderOptions& options, const QString& mediaDir,
+                           const QString& module, const QString& scene,
+                           const QString& manimVersion);
+// Where a scene with no animations leaves its image instead of a video.
+QString expectedStillImagePath(const QString& mediaDir, const QString& module, const QString& scene,
+                               const QString& manimVersion);
+
+} // namespace omega
