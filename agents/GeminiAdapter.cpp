@@ -91,7 +91,6 @@ private:
                 ProviderFailure f;
                 f.category = ErrorCategory::ContentFiltered;
                 f.retryable = false;
-                f.httpStatus = 200;
                 f.providerCode = blockReason;
                 f.message = QStringLiteral("Gemini blocked the prompt (%1) before answering")
                                 .arg(blockReason);

@@ -62,9 +62,6 @@ public:
     // A cheap request that proves the endpoint and key work (usually: list models).
     virtual QNetworkRequest testRequest(const ProviderConfig& config,
                                         const QString& apiKey) const = 0;
-    // True when only a (tiny, non-streamed) chat request can prove it (Azure deployments):
-    // the tester then posts chatBody() to chatRequest() instead of GETting testRequest().
-    virtual bool testNeedsChatRequest() const { return false; }
     // Body of the test request: empty → send testRequest() as a GET; otherwise POST this body
     // (Azure: a one-word chat, the only request that proves the deployment exists). A 2xx
     // answer means the provider works; anything else goes through parseError().

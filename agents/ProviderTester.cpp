@@ -51,21 +51,14 @@ void ProviderTester::test(const ProviderConfig& config, const QString& apiKey) {
         QTimer::singleShot(0, this, [this, result] { Q_EMIT finished(result, {}); });
         return;
     }
-    ProviderConfig probe = config;
-    probe.stream = false;
-    probe.maxTokens = 16;
-    const bool chat = adapter->testNeedsChatRequest();
-    const QNetworkRequest request =
-        chat ? adapter->chatRequest(probe, apiKey) : adapter->testRequest(config, apiKey);
+    const QNetworkRequest request = adapter->testRequest(config, apiKey);
+    const QByteArray testBody = adapter->testBody(config);
     info(jobId,
          QStringLiteral("testing %1 at %2")
              .arg(config.name, request.url().toString(QUrl::RemoveQuery | QUrl::RemoveUserInfo)));
     auto clock = std::make_shared<QElapsedTimer>();
     clock->start();
-    const ChatRequest tiny{QString(),
-                           {ChatMessage{ChatMessage::Role::User, QStringLiteral("Say OK.")}}};
-    reply_ =
-        chat ? network_->post(request, adapter->chatBody(probe, tiny)) : network_->get(request);
+    reply_ = testBody.isEmpty() ? network_->get(request) : network_->post(request, testBody);
     connect(&timeout_, &QTimer::timeout, this, [this] {
         if (reply_)
             reply_->abort();

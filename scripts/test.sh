@@ -20,8 +20,9 @@ run_ctest() {
     local name=$1; shift
     local log
     log=$(mktemp)
-    # Xvfb gives the GUI tests a real X screen (video frames reach QVideoSink only there).
-    xvfb-run -a -s "-screen 0 1600x1000x24" ctest "$@" --output-on-failure 2>&1 | tee "$log"
+    # A private desktop session: Xvfb (video frames reach QVideoSink only on a real X
+    # screen), a D-Bus session bus and an unlocked gnome-keyring for the keychain tests.
+    "$repo/scripts/test-session.sh" ctest "$@" --output-on-failure 2>&1 | tee "$log"
     local line total bad
     line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
     if [ -z "$line" ]; then

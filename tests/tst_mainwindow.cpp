@@ -1,12 +1,13 @@
 // The first window, driven like a user would: real MainWindow, real renders through the
-// render Python. Label "gui"; runs offscreen under CTest, and with video frames checked when
-// run under Xvfb with QT_QPA_PLATFORM=xcb.
+// render Python. Label "gui": scripts/test.sh runs it on an Xvfb screen (xcb), where video
+// frames are checked too; without any display it falls back to the offscreen platform.
 #include "Logger.h"
 #include "MainWindow.h"
 #include "Paths.h"
 #include "ScriptEditor.h"
 #include "VideoPreview.h"
 
+#include <QApplication>
 #include <QComboBox>
 #include <QDir>
 #include <QFile>
@@ -154,16 +155,14 @@ void TestMainWindow::rendersAScriptAndPreviewsACopy() {
     QVERIFY(source != result.outputs.constFirst().path);
     QVERIFY(window.statusText().contains(QLatin1String("Tiny")));
 
-    // Video frames reach the sink only with a real window system: under the offscreen
-    // platform GStreamer may not decode into the QVideoWidget, so this is checked when the
-    // test runs under Xvfb (xvfb-run with QT_QPA_PLATFORM=xcb).
-    if (onXcb()) {
+    // The video plays: frames reach the widget's QVideoSink. Checked on xcb (Xvfb) and, since
+    // Qt 6.4's GStreamer backend converts frames on the CPU there, on offscreen too (measured:
+    // frames arrive, though nothing reaches a screen). Other platforms are not asserted.
+    const QString platform = QGuiApplication::platformName();
+    if (onXcb() || platform == QLatin1String("offscreen"))
         QTRY_VERIFY_WITH_TIMEOUT(window.preview()->framesShown() >= 10, 20000);
-    } else {
-        QTest::qWait(500);
-        qInfo("offscreen: %d video frames delivered (not asserted)",
-              window.preview()->framesShown());
-    }
+    else
+        qInfo("%s: frames not asserted", qPrintable(platform));
 
     // A second render of the same script previews a new copy; the old one is removed.
     QTest::mouseClick(window.renderButton(), Qt::LeftButton);
@@ -212,6 +211,8 @@ void TestMainWindow::severalScenesRenderThePickedOne() {
     QCOMPARE(result.scenes, QStringList{QStringLiteral("Alpha")});
 
     window.sceneBox()->setCurrentIndex(1);
+    window.activateWindow(); // shortcuts need an active window (no window manager on Xvfb)
+    QVERIFY(QTest::qWaitForWindowActive(&window));
     QTest::keyClick(&window, Qt::Key_R, Qt::ControlModifier); // Ctrl+R renders too
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, kRenderTimeoutMs);
     result = finished.at(1).at(0).value<omega::RenderResult>();
@@ -350,5 +351,15 @@ void TestMainWindow::editsAreAutosaved() {
     QVERIFY(!original.readAll().contains("Second"));
 }
 
-QTEST_MAIN(TestMainWindow)
+int main(int argc, char* argv[]) {
+    // No display at all (plain ctest on a headless machine): run offscreen instead of aborting.
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") && qEnvironmentVariableIsEmpty("DISPLAY") &&
+        qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    QApplication app(argc, argv);
+    app.setAttribute(Qt::AA_Use96Dpi, true);
+    TestMainWindow test;
+    QTEST_SET_MAIN_SOURCE_PATH
+    return QTest::qExec(&test, argc, argv);
+}
 #include "tst_mainwindow.moc"

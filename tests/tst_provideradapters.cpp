@@ -627,10 +627,10 @@ private Q_SLOTS:
             << QList<int>{212, 30, 242} << gm << ok << false << 0 << "";
         QTest::newRow("gemini prompt blocked")
             << G << true << "gemini/stream_prompt_blocked.sse" << any << none << "" << filtered
-            << false << 200 << "PROHIBITED_CONTENT";
+            << false << 0 << "PROHIBITED_CONTENT";
         QTest::newRow("gemini prompt blocked, whole")
             << G << false << "gemini/whole_prompt_blocked.json" << any << none << "" << filtered
-            << false << 200 << "blocked the prompt";
+            << false << 0 << "blocked the prompt";
         QTest::newRow("gemini cut") << G << true << "gemini/stream_cut.sse" << any << none << ""
                                     << down << true << 0 << closed;
         QTest::newRow("gemini error after events")

@@ -5,6 +5,7 @@
 #include <QSlider>
 #include <QStackedWidget>
 #include <QStyle>
+#include <QTimer>
 #include <QToolButton>
 #include <QUrl>
 #include <QVBoxLayout>
@@ -48,8 +49,12 @@ VideoPreview::VideoPreview(QWidget* parent)
     image_->setMinimumSize(1, 1);
     video_->setAspectRatioMode(Qt::KeepAspectRatio);
     video_->setStyleSheet(QStringLiteral("background-color: #0d0d0d;"));
-    stack_->addWidget(placeholder_);
+    // The video page is the current one when the preview is first shown, whatever page_ says:
+    // with Qt 6.4's GStreamer backend on xcb, a QVideoWidget that was hidden when its window
+    // first appeared breaks every later player in the process once it is destroyed (they stay
+    // in LoadingMedia). showEvent() switches to page_ right after.
     stack_->addWidget(video_);
+    stack_->addWidget(placeholder_);
     stack_->addWidget(image_);
     stack_->setMinimumSize(320, 180);
 
@@ -116,7 +121,7 @@ void VideoPreview::showVideo(const QString& path) {
     source_ = path;
     framesShown_ = 0;
     pixmap_ = QPixmap();
-    stack_->setCurrentWidget(video_);
+    setPage(video_);
     setControlsEnabled(true);
     player_->setSource(QUrl::fromLocalFile(path));
     player_->play();
@@ -132,7 +137,7 @@ void VideoPreview::showImage(const QString& path) {
         showMessage(tr("Cannot show the image %1.").arg(path));
         return;
     }
-    stack_->setCurrentWidget(image_);
+    setPage(image_);
     setControlsEnabled(false);
     updateImage();
     Q_EMIT sourceChanged(path);
@@ -144,13 +149,13 @@ void VideoPreview::showMessage(const QString& message) {
     source_.clear();
     pixmap_ = QPixmap();
     placeholder_->setText(message);
-    stack_->setCurrentWidget(placeholder_);
+    setPage(placeholder_);
     setControlsEnabled(false);
     updateTimeLabel();
 }
 
 bool VideoPreview::isShowingImage() const {
-    return stack_->currentWidget() == image_;
+    return page_ == image_;
 }
 
 void VideoPreview::setLooping(bool loop) {
@@ -165,6 +170,20 @@ bool VideoPreview::isLooping() const {
 
 QVideoSink* VideoPreview::videoSink() const {
     return video_->videoSink();
+}
+
+void VideoPreview::setPage(QWidget* page) {
+    page_ = page;
+    if (shownOnce_)
+        stack_->setCurrentWidget(page);
+}
+
+void VideoPreview::showEvent(QShowEvent* event) {
+    QWidget::showEvent(event);
+    if (!shownOnce_) {
+        shownOnce_ = true;
+        QTimer::singleShot(0, this, [this] { stack_->setCurrentWidget(page_); });
+    }
 }
 
 void VideoPreview::resizeEvent(QResizeEvent* event) {
@@ -186,7 +205,7 @@ void VideoPreview::updatePlayButton() {
 }
 
 void VideoPreview::updateTimeLabel() {
-    if (stack_->currentWidget() != video_) {
+    if (page_ != video_) {
         timeLabel_->setText(QString());
         return;
     }
@@ -195,7 +214,7 @@ void VideoPreview::updateTimeLabel() {
 }
 
 void VideoPreview::updateImage() {
-    if (pixmap_.isNull() || stack_->currentWidget() != image_)
+    if (pixmap_.isNull() || page_ != image_)
         return;
     const qreal ratio = devicePixelRatioF();
     QPixmap scaled =

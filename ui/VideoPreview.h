@@ -45,8 +45,10 @@ Q_SIGNALS:
 
 protected:
     void resizeEvent(QResizeEvent* event) override;
+    void showEvent(QShowEvent* event) override;
 
 private:
+    void setPage(QWidget* page);
     void togglePlay();
     void updatePlayButton();
     void updateTimeLabel();
@@ -62,6 +64,8 @@ private:
     QToolButton* loopButton_ = nullptr;
     QSlider* slider_ = nullptr;
     QLabel* timeLabel_ = nullptr;
+    QWidget* page_ = nullptr; // the page to show (see showEvent)
+    bool shownOnce_ = false;
     QPixmap pixmap_;
     QString source_;
     int framesShown_ = 0;

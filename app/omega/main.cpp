@@ -1,12 +1,10 @@
 // omega: the command line face of Omega Studio's agents.
 #include "CliCommon.h"
 #include "DoctorCommand.h"
-#ifdef OMEGA_WITH_AI
 #include "GenerateCommand.h"
-#include "ProvidersCommand.h"
-#endif
 #include "Logger.h"
 #include "Paths.h"
+#include "ProvidersCommand.h"
 #include "RenderCommand.h"
 #include "ScenesCommand.h"
 
@@ -69,14 +67,12 @@ int main(int argc, char* argv[]) {
         return cli::runScenes(commandArgs);
     if (command == QLatin1String("doctor"))
         return cli::runDoctor(commandArgs);
-#ifdef OMEGA_WITH_AI
     if (command == QLatin1String("generate"))
         return cli::runGenerate(commandArgs);
     if (command == QLatin1String("providers"))
         return cli::runProviders(commandArgs);
     if (command == QLatin1String("keys"))
         return cli::runKeys(commandArgs);
-#endif
     cli::err() << "omega: unknown command \"" << command << "\"\n\n" << kUsage;
     return cli::ExitUsage;
 }
