@@ -471,6 +471,10 @@ void ManimExecutionAgent::onProcessFinished(int exitCode, QProcess::ExitStatus s
     }
 
     ErrorReport report = classifyRenderFailure(outcome);
+    // The job folder is gone after the job: show the user's own file in the traceback.
+    const QString userScript = QFileInfo(options_.scriptPath).absoluteFilePath();
+    report.detail.replace(scriptInJob_, userScript);
+    report.message.replace(scriptInJob_, userScript);
     result_.failedScene = currentScene_;
     error(jobId_, QStringLiteral("scene %1 failed (%2): %3")
                       .arg(currentScene_, categoryName(report.category), report.message));
