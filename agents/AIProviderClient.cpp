@@ -44,6 +44,8 @@ AIProviderClient::AIProviderClient(QNetworkAccessManager* network, QObject* pare
     qRegisterMetaType<omega::CompletionResult>();
     for (QTimer* timer : {&connectTimer_, &idleTimer_, &retryTimer_})
         timer->setSingleShot(true);
+    // A coarse timer may fire up to 5 % early: never retry before the provider's Retry-After.
+    retryTimer_.setTimerType(Qt::PreciseTimer);
     connect(&retryTimer_, &QTimer::timeout, this, &AIProviderClient::sendAttempt);
     connect(&connectTimer_, &QTimer::timeout, this, [this] {
         ProviderFailure failure;
@@ -118,7 +120,11 @@ void AIProviderClient::sendAttempt() {
     reply_ = network_->post(request, adapter_->chatBody(config_, request_));
     connect(reply_, &QNetworkReply::readyRead, this, &AIProviderClient::onReadyRead);
     connect(reply_, &QNetworkReply::finished, this, &AIProviderClient::onReplyFinished);
-    connect(reply_, &QNetworkReply::metaDataChanged, this, [this] { connectTimer_.stop(); });
+    // Headers arrived: from now on the idle timeout watches for silence before the first byte.
+    connect(reply_, &QNetworkReply::metaDataChanged, this, [this] {
+        connectTimer_.stop();
+        idleTimer_.start(config_.idleTimeoutMs);
+    });
     connectTimer_.start(config_.connectTimeoutMs);
 }
 

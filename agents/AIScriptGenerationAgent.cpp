@@ -4,6 +4,7 @@
 #include "Paths.h"
 
 #include <QFile>
+#include <QRegularExpression>
 
 namespace omega {
 
@@ -29,7 +30,9 @@ ChatRequest AIScriptGenerationAgent::buildRequest(const QString& prompt) {
     // The prompt is data, fenced off from our instructions; a closing tag inside it cannot
     // end the block early.
     QString data = prompt.trimmed();
-    data.replace(QLatin1String("</animation_request>"), QLatin1String("</ animation_request>"));
+    static const QRegularExpression closingTag(QStringLiteral("<\\s*/\\s*animation_request\\s*>"),
+                                               QRegularExpression::CaseInsensitiveOption);
+    data.replace(closingTag, QStringLiteral("</ animation_request_text>"));
     request.messages << ChatMessage{
         ChatMessage::Role::User,
         QStringLiteral("<animation_request>\n%1\n</animation_request>").arg(data)};
@@ -38,36 +41,42 @@ ChatRequest AIScriptGenerationAgent::buildRequest(const QString& prompt) {
 
 QString AIScriptGenerationAgent::generate(const QString& prompt,
                                           const QList<ProviderConfig>& providers) {
+    const QString id = generateFrom(buildRequest(prompt), providers);
+    info(id, QStringLiteral("generate: %1 character prompt").arg(prompt.size()));
+    if (prompt.trimmed().isEmpty()) {
+        queue_.clear(); // the queued start finds no provider to try and reports this instead
+        emptyPrompt_ = true;
+    }
+    return id;
+}
+
+QString AIScriptGenerationAgent::generateFrom(const ChatRequest& request,
+                                              const QList<ProviderConfig>& providers) {
     cancel();
     jobId_ = newJobId();
     result_ = GenerationResult{};
     result_.result.jobId = jobId_;
     result_.result.timings.started = QDateTime::currentDateTimeUtc();
-    request_ = buildRequest(prompt);
+    request_ = request;
     queue_ = providers;
     skipped_.clear();
     lastError_ = ErrorReport{};
+    emptyPrompt_ = false;
     clock_.start();
-    info(jobId_, QStringLiteral("generate: %1 character prompt, %2 provider(s)")
-                     .arg(prompt.size())
-                     .arg(providers.size()));
-    if (prompt.trimmed().isEmpty()) {
-        const QString id = jobId_;
-        QTimer::singleShot(0, this, [this, id] {
-            if (jobId_ != id)
-                return;
+    debug(jobId_, QStringLiteral("%1 provider(s) to try").arg(providers.size()));
+    const QString id = jobId_;
+    QTimer::singleShot(0, this, [this, id] {
+        if (jobId_ != id)
+            return;
+        if (emptyPrompt_) {
             ErrorReport report;
             report.category = ErrorCategory::Usage;
             report.message = QStringLiteral("The prompt is empty.");
             report.hint = QStringLiteral("Describe the animation you want.");
             finish(ResultStatus::Failed, report);
-        });
-        return jobId_;
-    }
-    const QString id = jobId_;
-    QTimer::singleShot(0, this, [this, id] {
-        if (jobId_ == id)
-            tryNextProvider();
+            return;
+        }
+        tryNextProvider();
     });
     return jobId_;
 }

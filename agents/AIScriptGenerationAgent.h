@@ -42,6 +42,9 @@ public:
     // Tries `providers` in the order given (use providersByPriority); with one provider there
     // is no fallback. Returns the job id; finished() follows exactly once unless cancelled.
     QString generate(const QString& prompt, const QList<ProviderConfig>& providers);
+    // The same for a request built elsewhere (the debugging agent's fix request): streaming,
+    // fallback and code extraction are shared.
+    QString generateFrom(const ChatRequest& request, const QList<ProviderConfig>& providers);
     void cancel();
     bool isRunning() const { return !jobId_.isEmpty(); }
 
@@ -70,6 +73,7 @@ private:
     QList<ProviderConfig> queue_;
     QStringList skipped_;   // providers without a key or with a broken configuration
     ErrorReport lastError_; // of the last provider given up on
+    bool emptyPrompt_ = false;
     GenerationResult result_;
     QElapsedTimer clock_;
 };

@@ -1,12 +1,15 @@
 #include "EnvironmentDoctor.h"
 
 #include "Paths.h"
+#include "SandboxCommand.h"
 
 #include <QDir>
 #include <QFileInfo>
 #include <QStandardPaths>
 #include <QStorageInfo>
 #include <QTimer>
+
+#include <unistd.h>
 
 namespace omega {
 
@@ -89,6 +92,12 @@ void EnvironmentDoctor::run() {
          QStringLiteral("Install ffmpeg (sudo apt-get install ffmpeg); Manim renders without it "
                         "through PyAV, but exports and conversions use it.")},
     };
+    // The sandbox backend: bwrap runs the real sandbox around `true`.
+    const SandboxHost sandbox = SandboxHost::detect(python_);
+    const SandboxCommand sandboxProbe = sandboxProbeCommand(sandbox);
+    probes_ << Probe{QStringLiteral("sandbox"), false,
+                     sandboxProbe.program,      sandboxProbe.arguments,
+                     sandboxInstallHint(),      sandbox.missing};
     info(jobId_, QStringLiteral("checking the render environment (python %1)").arg(python_));
     runNext();
 }
@@ -107,6 +116,11 @@ void EnvironmentDoctor::runNext() {
         return;
     }
     const Probe probe = probes_.takeFirst();
+    if (!probe.unavailable.isEmpty()) {
+        record({probe.name, false, probe.required, probe.unavailable, probe.hint});
+        QTimer::singleShot(0, this, &EnvironmentDoctor::runNext);
+        return;
+    }
     // A required probe that cannot run because an earlier one failed is reported, not run.
     const bool pythonOk = report_.checks.isEmpty() || report_.checks.first().ok;
     if (probe.program == python_ && !report_.checks.isEmpty() && !pythonOk) {
@@ -164,6 +178,13 @@ void EnvironmentDoctor::runNext() {
                     check.detail = QStringLiteral("missing some of standalone.cls, preview.sty, "
                                                   "amsmath.sty, amssymb.sty");
                 }
+                if (probe.name == QLatin1String("sandbox") && check.ok)
+                    check.detail =
+                        QStringLiteral("bubblewrap works (%1): renders run without network, "
+                                       "home folder or secrets%2")
+                            .arg(probe.program, ::geteuid() == 0
+                                                    ? QStringLiteral(", as the user nobody")
+                                                    : QString());
                 if (probe.name == QLatin1String("manim") && check.ok &&
                     check.detail != QLatin1String(OMEGA_MANIM_VERSION)) {
                     check.detail += QStringLiteral(" (Omega Studio is tested with %1)")

@@ -9,7 +9,8 @@
 namespace omega {
 
 struct EnvironmentCheck {
-    QString name; // "python", "manim", "latex", "dvisvgm", "ffmpeg", "render-libraries", "disk"
+    QString name; // "python", "manim", "latex", "dvisvgm", "ffmpeg", "render-libraries", "disk",
+                  // "sandbox"
     bool ok = false;
     bool required = true; // a failed required check makes rendering impossible
     QString detail;       // version or what was found
@@ -44,6 +45,7 @@ private:
         QString program;
         QStringList args;
         QString hint;
+        QString unavailable = {}; // when set: recorded as failed with this detail, not run
     };
     void runNext();
     void record(EnvironmentCheck check);

@@ -534,9 +534,27 @@ QString signalName(int signal) {
         return QStringLiteral("SIGPIPE");
     case 15:
         return QStringLiteral("SIGTERM");
+    case 24:
+        return QStringLiteral("SIGXCPU");
     default:
         return QString();
     }
+}
+
+// A native library that ran out of memory (under RLIMIT_AS: a failed mmap) says so on stderr.
+bool mentionsMemoryExhaustion(const QString& text) {
+    static const QRegularExpression memory(
+        QStringLiteral("std::bad_alloc|Cannot allocate memory|out of memory|MemoryError|"
+                       "\\[Errno 12\\]|pthread_create failed|failed to map segment from shared "
+                       "object|Memory allocation still failed"),
+        QRegularExpression::CaseInsensitiveOption);
+    return memory.match(text).hasMatch();
+}
+
+QString memoryLimitHint() {
+    return QStringLiteral("Use fewer or smaller objects, a lower quality or shorter animations "
+                          "(check the script for huge lists or arrays); if the scene really "
+                          "needs more, raise the limit with --memory-limit MB.");
 }
 
 ErrorReport killedReport(const ProcessOutcome& o) {
@@ -547,6 +565,40 @@ ErrorReport killedReport(const ProcessOutcome& o) {
         o.signal > 0 ? (name.isEmpty() ? QStringLiteral("signal %1").arg(o.signal)
                                        : QStringLiteral("signal %1 (%2)").arg(o.signal).arg(name))
                      : QStringLiteral("a signal");
+    if (o.backend == RenderBackend::Sandbox) {
+        if (o.signal == 24) { // SIGXCPU: RLIMIT_CPU's soft limit
+            r.category = ErrorCategory::Timeout;
+            r.message = QStringLiteral("The render used up its CPU time limit (%1 s of CPU) in "
+                                       "the sandbox and was stopped with %2.")
+                            .arg(o.cpuTimeLimitSec)
+                            .arg(which);
+            r.hint = QStringLiteral("An endless loop in the script has this effect; otherwise "
+                                    "render at a lower quality or shorter.");
+            r.detail = tailLines(o.stderrText);
+            return r;
+        }
+        if (o.signal != 9 && mentionsMemoryExhaustion(o.stderrText)) {
+            r.message = QStringLiteral("The render reached the sandbox's memory limit (%1 MiB) "
+                                       "and crashed with %2.")
+                            .arg(o.memoryLimitMb)
+                            .arg(which);
+            r.hint = memoryLimitHint();
+            r.detail = tailLines(o.stderrText);
+            return r;
+        }
+        if (o.signal == 9) {
+            r.message = QStringLiteral("The render was killed by %1 in the sandbox: it went past "
+                                       "its CPU time limit (%2 s) or the machine ran out of "
+                                       "memory (the limit is %3 MiB per process).")
+                            .arg(which)
+                            .arg(o.cpuTimeLimitSec)
+                            .arg(o.memoryLimitMb);
+            r.hint = QStringLiteral("Check the script for endless loops and huge objects; render "
+                                    "at a lower quality or shorter, then try again.");
+            r.detail = tailLines(o.stderrText);
+            return r;
+        }
+    }
     switch (o.signal) {
     case 9:
         r.message = QStringLiteral("The render was killed by %1, most likely by the system's "
@@ -887,7 +939,7 @@ ErrorReport classifyException(const Context& ctx) {
         }
     }
 
-    if (shortType == QLatin1String("MemoryError")) {
+    if (shortType.endsWith(QLatin1String("MemoryError"))) { // numpy: _ArrayMemoryError
         r.category = ErrorCategory::Killed;
         r.message = QStringLiteral("The render ran out of memory (MemoryError%1).")
                         .arg(line > 0 ? QStringLiteral(" at line %1").arg(line) : QString());
@@ -941,6 +993,103 @@ ErrorReport classifyException(const Context& ctx) {
     r.hint = line > 0 ? QStringLiteral("Fix the code around line %1 of the script.").arg(line)
                       : QStringLiteral("Fix the code that raised this exception.");
     return r;
+}
+
+// Failures the sandbox caused, from the script's exception: its limits, its missing network,
+// its read-only and hidden folders. False when the exception is the script's own business.
+bool classifySandboxed(const Context& ctx, ErrorReport* r) {
+    const ProcessOutcome& o = ctx.outcome;
+    const Traceback& tb = ctx.tb;
+    const QString shortType = tb.type.section(QLatin1Char('.'), -1);
+    const QString text = clip(exceptionText(tb), kMaxSentenceChars);
+    const int line = ctx.userFrames.isEmpty() ? 0 : ctx.userFrames.last().line;
+
+    // Python's MemoryError, or a library that could not be mapped (an import under the limit).
+    if (shortType.endsWith(QLatin1String("MemoryError")) ||
+        ((shortType.endsWith(QLatin1String("Error"))) && mentionsMemoryExhaustion(tb.message))) {
+        r->category = ErrorCategory::Killed;
+        r->message = QStringLiteral("The render reached the sandbox's memory limit (%1 MiB): %2%3.")
+                         .arg(o.memoryLimitMb)
+                         .arg(text, atLine(line));
+        r->hint = memoryLimitHint();
+        return true;
+    }
+
+    static const QRegularExpression tooManyTasks(
+        QStringLiteral("\\[Errno 11\\]|Resource temporarily unavailable|can't start new thread"));
+    if ((shortType == QLatin1String("BlockingIOError") || shortType == QLatin1String("OSError") ||
+         shortType == QLatin1String("RuntimeError")) &&
+        tooManyTasks.match(tb.message).hasMatch()) {
+        r->category = ErrorCategory::Sandbox;
+        r->message = QStringLiteral("The script started more processes or threads than the "
+                                    "sandbox allows (%1): %2%3.")
+                         .arg(o.maxProcesses)
+                         .arg(text, atLine(line));
+        r->hint = QStringLiteral("A scene needs no processes of its own: remove the fork, "
+                                 "subprocess or thread calls from the script.");
+        return true;
+    }
+
+    static const QRegularExpression networkType(
+        QStringLiteral("^(Connection\\w*Error|gaierror|herror|URLError|NewConnectionError|"
+                       "MaxRetryError|ConnectError|ConnectTimeout|RemoteDisconnected)$"));
+    static const QRegularExpression networkMessage(
+        QStringLiteral("Network is unreachable|Temporary failure in name resolution|Name or "
+                       "service not known|No address associated with hostname|Connection "
+                       "refused|Failed to resolve|getaddrinfo failed|\\[Errno (?:99|101|111)\\]|"
+                       "\\[Errno -[235]\\]"));
+    if (networkType.match(shortType).hasMatch() || networkMessage.match(tb.message).hasMatch()) {
+        r->category = ErrorCategory::Sandbox;
+        r->message = QStringLiteral("The script tried to use the network, and renders in the "
+                                    "sandbox have none: %1%2.")
+                         .arg(text, atLine(line));
+        r->hint = QStringLiteral("Put the data the scene needs into the script itself. If you "
+                                 "trust the script and it must download something, render it "
+                                 "with --backend local.");
+        return true;
+    }
+
+    if (tb.message.contains(QLatin1String("[Errno 30]")) ||
+        tb.message.contains(QLatin1String("Read-only file system"))) {
+        r->category = ErrorCategory::Sandbox;
+        r->message = QStringLiteral("The script tried to write outside its job folder, which the "
+                                    "sandbox does not allow: %1%2.")
+                         .arg(text, atLine(line));
+        r->hint = QStringLiteral("Write files into the working folder (relative paths) or "
+                                 "Manim's media folder: the only writable places in the "
+                                 "sandbox.");
+        return true;
+    }
+
+    if (shortType == QLatin1String("PermissionError")) {
+        r->category = ErrorCategory::Sandbox;
+        r->message =
+            QStringLiteral("The sandbox denied the script access: %1%2.").arg(text, atLine(line));
+        r->hint = QStringLiteral("Renders in the sandbox see the system read-only, their job "
+                                 "folder and Manim's media folder; not your home folder, nor "
+                                 "other users' files.");
+        return true;
+    }
+
+    static const QRegularExpression quotedPath(QStringLiteral("'(/[^']*)'"));
+    if (shortType == QLatin1String("FileNotFoundError") ||
+        shortType == QLatin1String("NotADirectoryError")) {
+        const QString path = quotedPath.match(tb.message).captured(1);
+        for (const QString& hidden : o.hiddenPaths) {
+            if (!path.isEmpty() && (path == hidden || path.startsWith(hidden + QLatin1Char('/')))) {
+                r->category = ErrorCategory::Sandbox;
+                r->message = QStringLiteral("The script tried to open %1, which the sandbox "
+                                            "hides (the home folders and /run are not visible "
+                                            "to renders)%2.")
+                                 .arg(path, atLine(line));
+                r->hint = QStringLiteral("Put what the scene needs into the script; if you "
+                                         "trust the script, render it with --backend local.");
+                r->missingName = path;
+                return true;
+            }
+        }
+    }
+    return false;
 }
 
 } // namespace
@@ -1024,8 +1173,11 @@ ErrorReport classifyRenderFailure(const ProcessOutcome& outcome) {
     if (classifyLatex(ctx, &r))
         return finish(r);
 
-    if (ctx.tb.hasException)
+    if (ctx.tb.hasException) {
+        if (outcome.backend == RenderBackend::Sandbox && classifySandboxed(ctx, &r))
+            return finish(r);
         return finish(classifyException(ctx));
+    }
 
     // Killed by a signal but reported as an exit code 128+N (a shell or `docker run` in
     // between): 137 is SIGKILL, the out-of-memory killer's signal.
@@ -1121,6 +1273,29 @@ ErrorReport classifyRenderFailure(const ProcessOutcome& outcome) {
             last = errors.first();
         // No Python exception at all: the interpreter or Manim's launcher failed, or the script
         // called sys.exit(). Neither is worth sending to the AI without a traceback.
+        // A native library out of memory under the sandbox's limit (OpenBLAS: "Memory
+        // allocation still failed") ends the process without a Python exception.
+        if (outcome.backend == RenderBackend::Sandbox && mentionsMemoryExhaustion(ctx.allText)) {
+            r.category = ErrorCategory::Killed;
+            r.message = QStringLiteral("The render reached the sandbox's memory limit (%1 MiB): %2")
+                            .arg(outcome.memoryLimitMb)
+                            .arg(clip(last, kMaxSentenceChars));
+            r.hint = memoryLimitHint();
+            r.detail = tailLines(ctx.allText);
+            return finish(r);
+        }
+        // bwrap (and the tools it starts) failing to set up the sandbox: nothing ran.
+        if (last.startsWith(QLatin1String("bwrap: ")) ||
+            last.startsWith(QLatin1String("setpriv: ")) ||
+            last.startsWith(QLatin1String("prlimit: "))) {
+            r = environmentReport(
+                QStringLiteral("The sandbox could not start the render: %1")
+                    .arg(clip(last, kMaxSentenceChars)),
+                QStringLiteral("Run `omega doctor`: its sandbox check shows what is missing. "
+                               "Or render with --backend local if you trust the script."));
+            r.detail = tailLines(ctx.allText, 8);
+            return finish(r);
+        }
         const bool interpreter = last.contains(QLatin1String("can't open file")) ||
                                  last.contains(QLatin1String("No module named"));
         r.category = interpreter ? ErrorCategory::Environment : ErrorCategory::CodeError;

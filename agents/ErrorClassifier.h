@@ -1,8 +1,10 @@
 #pragma once
 
 #include "ErrorReport.h"
+#include "RenderOptions.h"
 
 #include <QString>
+#include <QStringList>
 
 namespace omega {
 
@@ -17,6 +19,12 @@ struct ProcessOutcome {
     bool cancelled = false;
     bool outputMissing = false; // exit 0 but no output file
     QString scriptPathInJob;    // the copy manim ran, to find the user's frames
+    // Where it ran, and the limits it had there: failures the sandbox caused are named as such.
+    RenderBackend backend = RenderBackend::Local;
+    int memoryLimitMb = 0;
+    int maxProcesses = 0;
+    int cpuTimeLimitSec = 0;
+    QStringList hiddenPaths; // folders the sandbox masks (home, /run)
 };
 
 // Pure: decides the category, message, hint and script line of a failed render from its

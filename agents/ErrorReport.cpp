@@ -6,7 +6,7 @@
 namespace omega {
 
 namespace {
-constexpr std::array<std::pair<ErrorCategory, const char*>, 25> kNames{{
+constexpr std::array<std::pair<ErrorCategory, const char*>, 27> kNames{{
     {ErrorCategory::None, "none"},
     {ErrorCategory::Usage, "usage"},
     {ErrorCategory::Syntax, "syntax"},
@@ -31,6 +31,8 @@ constexpr std::array<std::pair<ErrorCategory, const char*>, 25> kNames{{
     {ErrorCategory::ContentFiltered, "filtered"},
     {ErrorCategory::Truncated, "truncated"},
     {ErrorCategory::NoCode, "no-code"},
+    {ErrorCategory::NoProgress, "no-progress"},
+    {ErrorCategory::Sandbox, "sandbox"},
     {ErrorCategory::None, "ok"},
 }};
 } // namespace

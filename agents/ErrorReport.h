@@ -34,6 +34,8 @@ enum class ErrorCategory {
     ContentFiltered,     // prompt or output blocked by the provider's safety filter
     Truncated,           // the answer was cut off by the token limit
     NoCode,              // the model returned no Manim code
+    NoProgress,          // the AI's fix changes nothing, or brings back an error already seen
+    Sandbox, // the sandbox stopped what the script tried: network, hidden files, too many processes
 };
 
 QString categoryName(ErrorCategory category); // stable, lower-case, used in JSON

@@ -1,5 +1,6 @@
 #include "ManimExecutionAgent.h"
 
+#include "DependencyAgent.h"
 #include "Paths.h"
 
 #include <QCryptographicHash>
@@ -34,6 +35,12 @@ QProcessEnvironment renderEnvironment() {
     }
     env.insert(QStringLiteral("PYTHONIOENCODING"), QStringLiteral("utf-8"));
     env.insert(QStringLiteral("PYTHONDONTWRITEBYTECODE"), QStringLiteral("1"));
+    // Packages DependencyAgent installed for the profile: its isolated layer, in front.
+    if (const QString layer = DependencyAgent::layerDir(); QFileInfo(layer).isDir()) {
+        const QString existing = env.value(QStringLiteral("PYTHONPATH"));
+        env.insert(QStringLiteral("PYTHONPATH"),
+                   existing.isEmpty() ? layer : layer + QLatin1Char(':') + existing);
+    }
     return env;
 }
 
@@ -126,9 +133,26 @@ QString ManimExecutionAgent::render(const RenderOptions& options) {
     timedOut_ = false;
     jobClock_.start();
     info(jobId_,
-         QStringLiteral("render %1 (quality %2, format %3)")
+         QStringLiteral("render %1 (quality %2, format %3, backend %4)")
              .arg(options.scriptPath, qualityName(options.quality),
-                  options.lastFrameOnly ? QStringLiteral("png") : formatName(options.format)));
+                  options.lastFrameOnly ? QStringLiteral("png") : formatName(options.format),
+                  backendName(options.backend)));
+    if (options.backend == RenderBackend::Local)
+        warning(jobId_, QStringLiteral("rendering without a sandbox (backend local): the script "
+                                       "runs with this user's rights, files and network"));
+    if (options.backend == RenderBackend::Sandbox && !sandboxAvailability().usable) {
+        const ErrorReport report =
+            makeError(ErrorCategory::Environment,
+                      QStringLiteral("The sandbox backend cannot run here: %1.")
+                          .arg(sandboxAvailability().reason),
+                      sandboxInstallHint());
+        const QString id = jobId_;
+        QTimer::singleShot(0, this, [this, id, report] {
+            if (jobId_ == id)
+                finish(ResultStatus::Failed, report);
+        });
+        return jobId_;
+    }
 
     // An output we could not write is found now, not after a long render.
     if (!options.outputPath.isEmpty()) {
@@ -241,7 +265,79 @@ void ManimExecutionAgent::onScenesFound(const SceneListResult& list) {
     const QString userConfig = source.absoluteDir().filePath(QStringLiteral("manim.cfg"));
     if (QFileInfo::exists(userConfig))
         QFile::copy(userConfig, QDir(jobDir_).filePath(QStringLiteral("manim.cfg")));
+    if (options_.backend == RenderBackend::Sandbox && !prepareSandbox())
+        return;
     startNextScene();
+}
+
+bool ManimExecutionAgent::prepareSandbox() {
+    sandboxHost_ = SandboxHost::detect(python_, {jobDir_, result_.mediaDir});
+    if (!sandboxHost_.missing.isEmpty()) {
+        finish(ResultStatus::Failed,
+               makeError(ErrorCategory::Environment,
+                         QStringLiteral("The sandbox backend cannot run here: %1.")
+                             .arg(sandboxHost_.missing),
+                         sandboxInstallHint()));
+        return false;
+    }
+    const int uid = sandboxHost_.sandboxUid;
+    if (uid < 0)
+        return true;
+    // With root the render runs as nobody: it gets this job's folder, and the media folder when
+    // it is one of Omega's own (never a tree the user named, which could be anything).
+    const QString mediaRoot = QDir::cleanPath(QDir(paths::mediaRootDir()).absolutePath());
+    if (!QDir::cleanPath(result_.mediaDir).startsWith(mediaRoot + QLatin1Char('/'))) {
+        finish(ResultStatus::Failed,
+               makeError(ErrorCategory::Usage,
+                         QStringLiteral("As root, sandboxed renders run as the user nobody, and "
+                                        "write only to Omega's own media folders, not to %1.")
+                             .arg(result_.mediaDir),
+                         QStringLiteral("Leave out --media-dir, or render with --backend local "
+                                        "if you trust the script.")));
+        return false;
+    }
+    if (!grantSandboxAccess(jobDir_, uid) || !grantSandboxAccess(result_.mediaDir, uid)) {
+        finish(ResultStatus::Failed,
+               makeError(ErrorCategory::Internal,
+                         QStringLiteral("Cannot hand the job and media folders to the sandbox's "
+                                        "user (uid %1).")
+                             .arg(uid),
+                         QStringLiteral("Check that the data folder (%1) is on a file system "
+                                        "with Unix ownership.")
+                             .arg(paths::dataDir())));
+        return false;
+    }
+    return true;
+}
+
+void ManimExecutionAgent::setUpProcess(QProcess* process, const QStringList& manimArgs) {
+    process->setWorkingDirectory(jobDir_);
+    if (options_.backend == RenderBackend::Sandbox) {
+        SandboxLimits limits;
+        limits.memoryLimitMb = options_.memoryLimitMb;
+        limits.maxProcesses = options_.maxProcesses;
+        limits.cpuTimeLimitSec = options_.cpuTimeLimitSec;
+        const SandboxCommand command =
+            sandboxCommand(sandboxHost_, python_, manimArgs, jobDir_, result_.mediaDir, limits,
+                           renderEnvironment());
+        debug(jobId_, QStringLiteral("sandbox: %1 %2")
+                          .arg(command.program, command.arguments.join(QLatin1Char(' '))));
+        process->setProgram(command.program);
+        process->setArguments(command.arguments);
+        process->setProcessEnvironment(command.environment);
+        // Own session and process group for bwrap, and the limits it and the render inherit.
+        process->setChildProcessModifier([limits] {
+            ::setsid();
+            applySandboxLimits(limits);
+        });
+        return;
+    }
+    process->setProgram(python_);
+    process->setArguments(manimArgs);
+    process->setProcessEnvironment(renderEnvironment());
+    // Own session and process group: cancel and timeout signal the whole group, so LaTeX
+    // and any child the script starts go too.
+    process->setChildProcessModifier([] { ::setsid(); });
 }
 
 void ManimExecutionAgent::saveAnimationCount(const QString& scene, int count) {
@@ -287,14 +383,8 @@ void ManimExecutionAgent::startNextScene() {
 
     auto* process = new QProcess(this);
     process_ = process;
-    process->setProgram(python_);
-    process->setArguments(args);
-    process->setWorkingDirectory(jobDir_);
+    setUpProcess(process, args);
     process->setStandardInputFile(QProcess::nullDevice()); // manim's scene menu can never wait
-    process->setProcessEnvironment(renderEnvironment());
-    // Own session and process group: cancel and timeout signal the whole group, so LaTeX
-    // and any child the script starts go too.
-    process->setChildProcessModifier([] { ::setsid(); });
     connect(process, &QProcess::readyReadStandardOutput, this,
             [this] { onProcessOutput(QProcess::StandardOutput); });
     connect(process, &QProcess::readyReadStandardError, this,
@@ -306,6 +396,14 @@ void ManimExecutionAgent::startNextScene() {
         process_ = nullptr;
         process->deleteLater();
         timeoutTimer_.stop();
+        if (options_.backend == RenderBackend::Sandbox) {
+            finish(ResultStatus::Failed,
+                   makeError(ErrorCategory::Environment,
+                             QStringLiteral("Cannot start the sandbox (%1): %2")
+                                 .arg(process->program(), process->errorString()),
+                             sandboxInstallHint()));
+            return;
+        }
         finish(ResultStatus::Failed,
                makeError(ErrorCategory::Environment,
                          QStringLiteral("Cannot start the render Python (%1): %2")
@@ -437,6 +535,13 @@ void ManimExecutionAgent::onProcessFinished(int exitCode, QProcess::ExitStatus s
     outcome.crashed = status == QProcess::CrashExit;
     outcome.timedOut = timedOut_;
     outcome.scriptPathInJob = scriptInJob_;
+    outcome.backend = options_.backend;
+    if (options_.backend == RenderBackend::Sandbox) {
+        outcome.memoryLimitMb = options_.memoryLimitMb;
+        outcome.maxProcesses = options_.maxProcesses;
+        outcome.cpuTimeLimitSec = options_.cpuTimeLimitSec;
+        outcome.hiddenPaths = sandboxHost_.maskedPaths;
+    }
     // QProcess reports a signal death as CrashExit; the shell convention 128+N never applies here.
     if (outcome.crashed)
         outcome.signal = exitCode;

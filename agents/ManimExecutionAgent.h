@@ -4,6 +4,7 @@
 #include "ErrorClassifier.h"
 #include "ProgressParser.h"
 #include "RenderOptions.h"
+#include "SandboxCommand.h"
 #include "SceneFinder.h"
 
 #include <QElapsedTimer>
@@ -44,6 +45,8 @@ struct RenderProgress {
 // Renders Manim scenes with the render Python (`python -m manim render`), one process per
 // scene, each in the job's own work folder with its own copy of the script. Never through a
 // shell, stdin closed, its own process group (cancel and timeout take every child with it).
+// With the sandbox backend that process is bwrap, and the render runs inside it (its own PID
+// namespace: when bwrap goes, everything the script started goes with it).
 // One job at a time per agent.
 class ManimExecutionAgent : public BaseAgent {
     Q_OBJECT
@@ -74,7 +77,11 @@ Q_SIGNALS:
 
 private:
     void onScenesFound(const SceneListResult& list);
+    bool prepareSandbox();
     void startNextScene();
+    // The one place that decides how a scene's process starts: the render Python as it is
+    // (local) or inside bubblewrap (sandbox), with the matching environment and limits.
+    void setUpProcess(QProcess* process, const QStringList& manimArgs);
     void onProcessOutput(QProcess::ProcessChannel channel);
     void handleProgress(const QList<ProgressUpdate>& updates);
     bool deliverOutput(const QString& mediaPath, bool stillImage);
@@ -96,6 +103,7 @@ private:
     QString jobDir_;
     QString scriptInJob_;
     QString module_;
+    SandboxHost sandboxHost_; // with the sandbox backend
     QStringList queue_;
     int sceneIndex_ = -1;
     QString currentScene_;

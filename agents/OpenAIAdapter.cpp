@@ -203,7 +203,8 @@ ProviderFailure chatCompletionsFailure(int httpStatus, const QJsonObject& root,
     const bool retryHint = retryAfterFromMessage(message) >= 0;
     QString whatHappened;
 
-    if (code == QLatin1String("content_filter")) {
+    // Azure's content filter, and OpenAI's moderation block of the prompt (invalid_prompt).
+    if (code == QLatin1String("content_filter") || code == QLatin1String("invalid_prompt")) {
         f.category = ErrorCategory::ContentFiltered;
         f.retryable = false;
         const QString fired = firedFilters(error);

@@ -1,5 +1,7 @@
 #include "RenderOptions.h"
 
+#include "SandboxCommand.h"
+
 #include <QDir>
 
 namespace omega {
@@ -109,6 +111,29 @@ QString aspectName(Aspect aspect) {
         return QStringLiteral("1:1");
     }
     return QStringLiteral("16:9");
+}
+
+std::optional<RenderBackend> backendFromName(const QString& name) {
+    const QString lower = name.toLower();
+    if (lower == QLatin1String("local"))
+        return RenderBackend::Local;
+    if (lower == QLatin1String("sandbox"))
+        return RenderBackend::Sandbox;
+    return std::nullopt;
+}
+
+QString backendName(RenderBackend backend) {
+    switch (backend) {
+    case RenderBackend::Local:
+        return QStringLiteral("local");
+    case RenderBackend::Sandbox:
+        return QStringLiteral("sandbox");
+    }
+    return QStringLiteral("local");
+}
+
+RenderBackend defaultRenderBackend() {
+    return sandboxAvailability().usable ? RenderBackend::Sandbox : RenderBackend::Local;
 }
 
 QSize resolutionFor(Quality quality, Aspect aspect) {

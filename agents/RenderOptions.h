@@ -19,6 +19,17 @@ QString formatName(OutputFormat format);
 std::optional<Aspect> aspectFromName(const QString& name); // 16:9 9:16 1:1
 QString aspectName(Aspect aspect);
 
+// Where the script runs. Local: the render Python as it is, with the user's rights, network
+// and files (only by explicit choice). Sandbox: the same Python inside bubblewrap
+// (SandboxCommand.h): read-only system, only the job and media folders writable, no network,
+// no home folder, no secrets, limits on memory, processes and CPU time.
+enum class RenderBackend { Local, Sandbox };
+std::optional<RenderBackend> backendFromName(const QString& name); // local sandbox
+QString backendName(RenderBackend backend);
+// Sandbox where bubblewrap works on this machine (probed once per process, then cached),
+// else Local; the reason is sandboxAvailability().reason.
+RenderBackend defaultRenderBackend();
+
 // What to render and how. Defaults match `manim render` with no flags except the quality,
 // which callers choose.
 struct RenderOptions {
@@ -35,6 +46,11 @@ struct RenderOptions {
     bool useCache = true;
     QString mediaDir;   // empty: a persistent folder per script under paths::mediaRootDir()
     QString outputPath; // empty: leave the result in the media folder
+    RenderBackend backend = defaultRenderBackend();
+    // Limits of a confined backend (ignored by Local), per process of the render.
+    int memoryLimitMb = 4096;   // address space (RLIMIT_AS)
+    int maxProcesses = 512;     // processes and threads of the sandbox (RLIMIT_NPROC)
+    int cpuTimeLimitSec = 3600; // CPU time (RLIMIT_CPU); the wall-clock limit is timeoutSec
 };
 
 // Pixel size and frame rate actually rendered.

@@ -40,6 +40,7 @@ app_packages=(
 test_packages=(
     xvfb xauth imagemagick dbus-daemon dbus-x11 libsecret-tools
     clang clang-format libclang-rt-14-dev
+    desktop-file-utils appstream dpkg-dev
 )
 wanted=("${app_packages[@]}")
 [ "$test_tools" = 1 ] && wanted+=("${test_packages[@]}")

@@ -269,8 +269,11 @@ private Q_SLOTS:
         // Ctrl+C (SIGINT) cancels: manim and its children go, omega reports "cancelled".
         QProcess process;
         process.setProgram(omega::test::omegaBinary());
+        // --backend local: the script reports its child's pid, which in the sandbox is its PID
+        // namespace's own (tst_sandbox checks that nothing is left there).
         process.setArguments({QStringLiteral("render"), copy(QStringLiteral("long_scene.py")),
-                              QStringLiteral("-q"), QStringLiteral("l"), QStringLiteral("--json")});
+                              QStringLiteral("-q"), QStringLiteral("l"), QStringLiteral("--json"),
+                              QStringLiteral("--backend"), QStringLiteral("local")});
         QProcessEnvironment env = env_->processEnvironment();
         env.insert(QStringLiteral("OMEGA_KEEP_JOBS"), QStringLiteral("1")); // to read child.pid
         process.setProcessEnvironment(env);
@@ -503,9 +506,11 @@ private Q_SLOTS:
         }
         names.sort();
         const QStringList expected{
-            QStringLiteral("disk"),   QStringLiteral("dvisvgm"),         QStringLiteral("ffmpeg"),
-            QStringLiteral("latex"),  QStringLiteral("latex-packages"),  QStringLiteral("manim"),
-            QStringLiteral("python"), QStringLiteral("render-libraries")};
+            QStringLiteral("disk"),           QStringLiteral("dvisvgm"),
+            QStringLiteral("ffmpeg"),         QStringLiteral("latex"),
+            QStringLiteral("latex-packages"), QStringLiteral("manim"),
+            QStringLiteral("python"),         QStringLiteral("render-libraries"),
+            QStringLiteral("sandbox")};
         QCOMPARE(names, expected);
     }
 

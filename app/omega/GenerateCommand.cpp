@@ -2,6 +2,7 @@
 
 #include "AIScriptGenerationAgent.h"
 #include "CliCommon.h"
+#include "HealCommand.h"
 #include "Paths.h"
 #include "ProviderCli.h"
 #include "RenderCommand.h"
@@ -59,6 +60,8 @@ int runGenerate(const QStringList& arguments) {
     parser.addOptions({outputOpt, renderOpt, videoOpt, jsonOpt});
     RenderOptionParser renderOptions;
     renderOptions.addTo(parser, false);
+    HealOptionParser healOptions;
+    healOptions.addTo(parser);
     if (!parser.parse(arguments))
         return usageError(parser.errorText(), arguments.contains(QStringLiteral("--json")));
     if (parser.isSet(QStringLiteral("help"))) {
@@ -76,6 +79,12 @@ int runGenerate(const QStringList& arguments) {
     if (const int code = renderOptions.read(parser, json, &render); code != ExitOk)
         return code;
     render.outputPath = parser.value(videoOpt);
+    HealingOptions healing;
+    if (const int code = healOptions.read(parser, json, &healing); code != ExitOk)
+        return code;
+    const bool wantHeal = healOptions.healRequested(parser);
+    if (wantHeal && !parser.isSet(renderOpt))
+        return usageError(QStringLiteral("--heal goes with --render."), json);
     const QString outputPath = parser.value(outputOpt);
     const bool wantRender = parser.isSet(renderOpt);
 
@@ -120,6 +129,7 @@ int runGenerate(const QStringList& arguments) {
     });
     lookUpKeys(providers, json, [&](const QHash<QString, QString>& keys, const QStringList& notes) {
         keyNotes = notes;
+        healing.keys = keys;
         agent.setApiKeys(keys);
         agent.generate(prompt, providers);
     });
@@ -187,6 +197,11 @@ int runGenerate(const QStringList& arguments) {
     render.scriptPath = scriptPath;
     if (generated.sceneNames.size() > 1)
         render.scenes = QStringList{generated.sceneNames.first()};
+    if (wantHeal) {
+        healing.providers = providers;
+        QJsonObject extra{{QStringLiteral("generation"), object}};
+        return runHealJob(render, healing, json, extra);
+    }
     RenderResult rendered;
     exitCode = runRenderJob(render, json, &rendered, json);
     if (json) {

@@ -1,7 +1,10 @@
 #include "RenderCommand.h"
 
 #include "CliCommon.h"
+#include "HealCommand.h"
 #include "ManimExecutionAgent.h"
+#include "ProviderCli.h"
+#include "SandboxCommand.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -122,11 +125,18 @@ void RenderOptionParser::addTo(QCommandLineParser& parser, bool withSceneSelecti
                QStringLiteral("SEC"), QStringLiteral("600")),
         option({QStringLiteral("no-cache")},
                QStringLiteral("Do not reuse Manim's cached animations.")),
-        option({QStringLiteral("backend")}, QStringLiteral("Where to render: local."),
-               QStringLiteral("NAME"), QStringLiteral("local")),
+        option({QStringLiteral("backend")},
+               QStringLiteral("Where the script runs: sandbox (the default where bubblewrap "
+                              "works: no network, no home folder, limits) or local "
+                              "(unconfined)."),
+               QStringLiteral("NAME")),
         option({QStringLiteral("media-dir")},
                QStringLiteral("Manim media folder (default: one per script in the data folder)."),
                QStringLiteral("DIR")),
+        option({QStringLiteral("memory-limit")},
+               QStringLiteral("Memory limit of each render process in the sandbox, in MiB "
+                              "(default 4096)."),
+               QStringLiteral("MB")),
     };
     if (!withSceneSelection) { // generate --render: the output option is the script's
         options_.removeAt(8);
@@ -179,9 +189,32 @@ int RenderOptionParser::read(const QCommandLineParser& parser, bool json,
         return usageError(QStringLiteral("--timeout takes a positive number of seconds."), json);
     options->useCache = !parser.isSet(QStringLiteral("no-cache"));
     options->mediaDir = value("media-dir");
-    if (value("backend") != QLatin1String("local"))
-        return usageError(QStringLiteral("Unknown backend \"%1\".").arg(value("backend")), json,
-                          QStringLiteral("This version renders with --backend local."));
+    if (parser.isSet(QStringLiteral("memory-limit"))) {
+        bool ok = false;
+        options->memoryLimitMb = value("memory-limit").toInt(&ok);
+        if (!ok || options->memoryLimitMb < 256 || options->memoryLimitMb > 1024 * 1024)
+            return usageError(
+                QStringLiteral("--memory-limit takes a number of MiB from 256 to 1048576."), json);
+    }
+    // Last, so that nothing is printed before a usage error. The warnings go to stderr, never
+    // into --json's stdout.
+    if (parser.isSet(QStringLiteral("backend"))) {
+        const auto backend = backendFromName(value("backend"));
+        if (!backend)
+            return usageError(QStringLiteral("Unknown backend \"%1\".").arg(value("backend")), json,
+                              QStringLiteral("Use --backend sandbox or --backend local."));
+        options->backend = *backend;
+        if (*backend == RenderBackend::Local)
+            err() << "warning: rendering without a sandbox (--backend local): the script runs "
+                     "with your rights, files and network\n";
+    } else {
+        options->backend = defaultRenderBackend();
+        if (options->backend == RenderBackend::Local)
+            err() << QStringLiteral("warning: rendering without a sandbox: %1 (see `omega "
+                                    "doctor`)\n")
+                         .arg(sandboxAvailability().reason);
+    }
+    err().flush();
     return ExitOk;
 }
 
@@ -229,6 +262,10 @@ int runRender(const QStringList& arguments) {
                                  QStringLiteral("A Manim CE script (.py)."));
     RenderOptionParser renderOptions;
     renderOptions.addTo(parser, true);
+    HealOptionParser healOptions;
+    healOptions.addTo(parser);
+    ProviderOptionParser providerOptions; // the AI that --heal may ask for fixes
+    providerOptions.addTo(parser);
     const QCommandLineOption jsonOpt(QStringLiteral("json"),
                                      QStringLiteral("Print one JSON object with the result."));
     parser.addOption(jsonOpt);
@@ -246,7 +283,22 @@ int runRender(const QStringList& arguments) {
     options.scriptPath = positional.first();
     if (const int code = renderOptions.read(parser, json, &options); code != ExitOk)
         return code;
-    return runRenderJob(options, json, nullptr);
+    if (!healOptions.healRequested(parser))
+        return runRenderJob(options, json, nullptr);
+    HealingOptions healing;
+    if (const int code = healOptions.read(parser, json, &healing); code != ExitOk)
+        return code;
+    if (const int code = providerOptions.read(parser, json, &healing.providers); code != ExitOk)
+        return code;
+    if (!healing.providers.isEmpty()) {
+        lookUpKeys(healing.providers, json,
+                   [&healing](const QHash<QString, QString>& keys, const QStringList&) {
+                       healing.keys = keys;
+                       QCoreApplication::exit(0);
+                   });
+        QCoreApplication::exec();
+    }
+    return runHealJob(options, healing, json);
 }
 
 } // namespace omega::cli

@@ -1,4 +1,5 @@
 // omega: the command line face of Omega Studio's agents.
+#include "CheckCommand.h"
 #include "CliCommon.h"
 #include "DoctorCommand.h"
 #include "GenerateCommand.h"
@@ -18,6 +19,7 @@ const char* const kUsage =
     "Commands:\n"
     "  render FILE   render Manim scenes (omega render --help for options)\n"
     "  scenes FILE   list the scenes in a script without running it\n"
+    "  check FILE    check a script before rendering, without running it (--fix, --json)\n"
     "  doctor        check Python, Manim, LaTeX, ffmpeg and disk, with fixes\n"
     "  generate \"PROMPT\"  write a Manim script with an AI provider (--render to render it)\n"
     "  providers     list | test NAME | add NAME --type TYPE | remove NAME\n"
@@ -65,6 +67,8 @@ int main(int argc, char* argv[]) {
         return cli::runRender(commandArgs);
     if (command == QLatin1String("scenes"))
         return cli::runScenes(commandArgs);
+    if (command == QLatin1String("check"))
+        return cli::runCheck(commandArgs);
     if (command == QLatin1String("doctor"))
         return cli::runDoctor(commandArgs);
     if (command == QLatin1String("generate"))
