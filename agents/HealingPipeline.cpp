@@ -180,6 +180,23 @@ void HealingPipeline::onGate(const GateReport& report) {
         current_ = report.fixedSource;
     }
     pending_.fixMs += stepClock_.elapsed();
+    // An AI answer that, once rewritten, is a version already tried changes nothing.
+    if (pending_.fixSource == QLatin1String("ai")) {
+        for (const HealingAttempt& earlier : std::as_const(result_.attempts)) {
+            if (sameScript(earlier.script, current_)) {
+                stop(ResultStatus::Failed,
+                     makeError(
+                         ErrorCategory::NoProgress,
+                         QStringLiteral("The AI's fix is the same script as attempt %1, which "
+                                        "already failed: %2")
+                             .arg(earlier.number)
+                             .arg(earlier.error.message),
+                         QStringLiteral("Fix it by hand from the error shown; the attempts are "
+                                        "in the history.")));
+                return;
+            }
+        }
+    }
     if (report.hasErrors()) {
         // Rejected before rendering: no render is wasted on a script that cannot work.
         ++result_.rendersAvoided;
@@ -352,11 +369,16 @@ void HealingPipeline::askAi(const ErrorReport& error) {
         earlier.outcome = attempt.error;
         request.history << earlier;
     }
+    // The answer may not spend more than what is left of the run's budget.
+    QList<ProviderConfig> providers = healing_.providers;
+    const int remaining = healing_.maxTokens - result_.tokensUsed;
+    for (ProviderConfig& provider : providers)
+        provider.maxTokens = qMax(1, qMin(provider.maxTokens, remaining));
     Q_EMIT stepChanged(jobId_, QStringLiteral("Asking the AI to fix %1 at line %2")
                                    .arg(categoryName(error.category))
                                    .arg(error.scriptLine));
     stepClock_.start();
-    debugger_->fix(request, healing_.providers);
+    debugger_->fix(request, providers);
 }
 
 void HealingPipeline::onFix(const FixResult& fix) {

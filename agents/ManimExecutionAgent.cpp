@@ -76,6 +76,8 @@ ManimExecutionAgent::ManimExecutionAgent(QObject* parent)
     qRegisterMetaType<omega::RenderProgress>();
     qRegisterMetaType<omega::SceneOutput>();
     timeoutTimer_.setSingleShot(true);
+    // A coarse timer may fire 5% early: --timeout 2 would stop a scene after 1.9 s.
+    timeoutTimer_.setTimerType(Qt::PreciseTimer);
     killTimer_.setSingleShot(true);
     connect(&timeoutTimer_, &QTimer::timeout, this, &ManimExecutionAgent::onTimeout);
     connect(&killTimer_, &QTimer::timeout, this, [this] {
@@ -137,23 +139,6 @@ QString ManimExecutionAgent::render(const RenderOptions& options) {
              .arg(options.scriptPath, qualityName(options.quality),
                   options.lastFrameOnly ? QStringLiteral("png") : formatName(options.format),
                   backendName(options.backend)));
-    if (options.backend == RenderBackend::Local)
-        warning(jobId_, QStringLiteral("rendering without a sandbox (backend local): the script "
-                                       "runs with this user's rights, files and network"));
-    if (options.backend == RenderBackend::Sandbox && !sandboxAvailability().usable) {
-        const ErrorReport report =
-            makeError(ErrorCategory::Environment,
-                      QStringLiteral("The sandbox backend cannot run here: %1.")
-                          .arg(sandboxAvailability().reason),
-                      sandboxInstallHint());
-        const QString id = jobId_;
-        QTimer::singleShot(0, this, [this, id, report] {
-            if (jobId_ == id)
-                finish(ResultStatus::Failed, report);
-        });
-        return jobId_;
-    }
-
     // An output we could not write is found now, not after a long render.
     if (!options.outputPath.isEmpty()) {
         const QFileInfo out(options.outputPath);
@@ -173,11 +158,48 @@ QString ManimExecutionAgent::render(const RenderOptions& options) {
         }
     }
 
+    if (options.backend == RenderBackend::Local) {
+        warning(jobId_, QStringLiteral("rendering without a sandbox (backend local): the script "
+                                       "runs with this user's rights, files and network"));
+        startSceneFinder();
+        return jobId_;
+    }
+    // Auto becomes Sandbox where bubblewrap works here, else Local with a warning. The probe
+    // runs once per process, asynchronously.
+    const QString id = jobId_;
+    probeSandbox(this, [this, id](const SandboxAvailability& sandbox) {
+        if (jobId_ != id)
+            return;
+        if (options_.backend == RenderBackend::Auto) {
+            options_.backend = sandbox.usable ? RenderBackend::Sandbox : RenderBackend::Local;
+            if (!sandbox.usable) {
+                const QString text =
+                    QStringLiteral("rendering without a sandbox: %1 (see omega doctor)")
+                        .arg(sandbox.reason);
+                warning(jobId_, text);
+                Q_EMIT notice(jobId_, text);
+            }
+        }
+        if (options_.backend == RenderBackend::Sandbox && !sandbox.usable) {
+            finish(
+                ResultStatus::Failed,
+                makeError(
+                    ErrorCategory::Environment,
+                    QStringLiteral("The sandbox backend cannot run here: %1.").arg(sandbox.reason),
+                    sandboxInstallHint()));
+            return;
+        }
+        startSceneFinder();
+    });
+    return jobId_;
+}
+
+void ManimExecutionAgent::startSceneFinder() {
+    result_.backend = options_.backend;
     sceneFinder_ = new SceneFinder(this);
     sceneFinder_->setPython(python_);
     connect(sceneFinder_, &SceneFinder::finished, this, &ManimExecutionAgent::onScenesFound);
-    sceneFinder_->find(options.scriptPath, jobId_);
-    return jobId_;
+    sceneFinder_->find(options_.scriptPath, jobId_);
 }
 
 void ManimExecutionAgent::onScenesFound(const SceneListResult& list) {
@@ -278,6 +300,17 @@ bool ManimExecutionAgent::prepareSandbox() {
                          QStringLiteral("The sandbox backend cannot run here: %1.")
                              .arg(sandboxHost_.missing),
                          sandboxInstallHint()));
+        return false;
+    }
+    // Writable at its own path: a media folder holding the home folder would bring it back.
+    if (sandboxWouldExpose(sandboxHost_, result_.mediaDir)) {
+        finish(ResultStatus::Failed,
+               makeError(ErrorCategory::Usage,
+                         QStringLiteral("The media folder %1 holds folders the sandbox hides "
+                                        "(the home folders, /run).")
+                             .arg(result_.mediaDir),
+                         QStringLiteral("Choose a media folder inside them, or leave out "
+                                        "--media-dir.")));
         return false;
     }
     const int uid = sandboxHost_.sandboxUid;
@@ -492,8 +525,13 @@ void ManimExecutionAgent::cancel() {
                makeError(ErrorCategory::Cancelled, QStringLiteral("Render cancelled."), {}));
         return;
     }
-    if (process_)
+    if (process_) {
         stopProcess();
+        return;
+    }
+    // Between steps (the sandbox probe, the output check): nothing runs yet.
+    finish(ResultStatus::Cancelled,
+           makeError(ErrorCategory::Cancelled, QStringLiteral("Render cancelled."), {}));
 }
 
 // SIGTERM to the whole process group, then SIGKILL after the grace period.

@@ -29,6 +29,7 @@ struct RenderResult {
     QString failedScene;
     QString mediaDir;
     QString manimVersion;
+    RenderBackend backend = RenderBackend::Auto; // the one used (Auto resolved)
 };
 
 // Live progress of a render job.
@@ -74,8 +75,11 @@ Q_SIGNALS:
     void progressChanged(const QString& jobId, const omega::RenderProgress& progress);
     void sceneFinished(const QString& jobId, const omega::SceneOutput& output);
     void finished(const omega::RenderResult& result);
+    // Something the user should see even without the log (e.g. no sandbox here).
+    void notice(const QString& jobId, const QString& text);
 
 private:
+    void startSceneFinder();
     void onScenesFound(const SceneListResult& list);
     bool prepareSandbox();
     void startNextScene();

@@ -1,7 +1,5 @@
 #include "RenderOptions.h"
 
-#include "SandboxCommand.h"
-
 #include <QDir>
 
 namespace omega {
@@ -119,6 +117,8 @@ std::optional<RenderBackend> backendFromName(const QString& name) {
         return RenderBackend::Local;
     if (lower == QLatin1String("sandbox"))
         return RenderBackend::Sandbox;
+    if (lower == QLatin1String("auto"))
+        return RenderBackend::Auto;
     return std::nullopt;
 }
 
@@ -128,12 +128,10 @@ QString backendName(RenderBackend backend) {
         return QStringLiteral("local");
     case RenderBackend::Sandbox:
         return QStringLiteral("sandbox");
+    case RenderBackend::Auto:
+        return QStringLiteral("auto");
     }
     return QStringLiteral("local");
-}
-
-RenderBackend defaultRenderBackend() {
-    return sandboxAvailability().usable ? RenderBackend::Sandbox : RenderBackend::Local;
 }
 
 QSize resolutionFor(Quality quality, Aspect aspect) {

@@ -23,12 +23,11 @@ QString aspectName(Aspect aspect);
 // and files (only by explicit choice). Sandbox: the same Python inside bubblewrap
 // (SandboxCommand.h): read-only system, only the job and media folders writable, no network,
 // no home folder, no secrets, limits on memory, processes and CPU time.
-enum class RenderBackend { Local, Sandbox };
-std::optional<RenderBackend> backendFromName(const QString& name); // local sandbox
+// Auto: Sandbox where bubblewrap works on this machine (probed once per process, without
+// blocking, by the agent that renders), else Local with a warning.
+enum class RenderBackend { Local, Sandbox, Auto };
+std::optional<RenderBackend> backendFromName(const QString& name); // local sandbox auto
 QString backendName(RenderBackend backend);
-// Sandbox where bubblewrap works on this machine (probed once per process, then cached),
-// else Local; the reason is sandboxAvailability().reason.
-RenderBackend defaultRenderBackend();
 
 // What to render and how. Defaults match `manim render` with no flags except the quality,
 // which callers choose.
@@ -46,7 +45,7 @@ struct RenderOptions {
     bool useCache = true;
     QString mediaDir;   // empty: a persistent folder per script under paths::mediaRootDir()
     QString outputPath; // empty: leave the result in the media folder
-    RenderBackend backend = defaultRenderBackend();
+    RenderBackend backend = RenderBackend::Auto;
     // Limits of a confined backend (ignored by Local), per process of the render.
     int memoryLimitMb = 4096;   // address space (RLIMIT_AS)
     int maxProcesses = 512;     // processes and threads of the sandbox (RLIMIT_NPROC)

@@ -3,12 +3,15 @@
 #include "Logger.h"
 #include "Paths.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QPointer>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QStandardPaths>
+#include <QTimer>
 
 #include <algorithm>
 #include <cstring>
@@ -197,7 +200,9 @@ SandboxHost SandboxHost::detect(const QString& python, const QStringList& writab
         if (!path.isEmpty() && QFileInfo(path).isDir())
             masks << realPath(path);
     }
-    masks = outermost(masks);
+    // Nested ones stay listed (the home folder under /home): sandboxWouldExpose() needs them;
+    // sandboxCommand() mounts only the outermost.
+    masks.removeDuplicates();
     masks.removeAll(QStringLiteral("/"));
     masks.removeAll(kTmp); // /tmp is the private tmpfs already
 
@@ -233,6 +238,12 @@ SandboxHost SandboxHost::detect(const QString& python, const QStringList& writab
     }
     host.maskedPaths = masks;
     return host;
+}
+
+bool sandboxWouldExpose(const SandboxHost& host, const QString& folder) {
+    const QString path = QDir::cleanPath(folder);
+    return std::any_of(host.maskedPaths.begin(), host.maskedPaths.end(),
+                       [&path](const QString& mask) { return isUnder(mask, path); });
 }
 
 QProcessEnvironment sandboxEnvironment(const QProcessEnvironment& hostEnvironment,
@@ -296,54 +307,55 @@ SandboxCommand sandboxCommand(const SandboxHost& host, const QString& program,
     // engine sockets: a read-only mount does not stop connect()) behind empty folders.
     for (const QString& mask : std::as_const(masks))
         a << QStringLiteral("--size") << bytes(kMaskBytes) << QStringLiteral("--tmpfs") << mask;
-    // What the render reads from there: the venv, its Python, Omega's resources.
+    // What the render reads from there: the venv, its Python, Omega's resources; package
+    // folders on PYTHONPATH (the dependency layer lives in the data folder), when they exist.
     QStringList hidden = masks;
     hidden << kTmp;
-    QStringList bound; // bind targets inside a tmpfs
+    QStringList readOnly;
     for (const QString& path : host.readOnlyPaths) {
-        if (isUnderAny(path, hidden)) {
-            a << QStringLiteral("--ro-bind") << path << path;
-            bound << path;
-        }
+        if (isUnderAny(path, hidden) && !sandboxWouldExpose(host, path))
+            readOnly << path;
     }
-    // Package folders on PYTHONPATH (the dependency layer lives in the data folder).
+    QStringList optional;
     const QStringList pythonPath = command.environment.value(QStringLiteral("PYTHONPATH"))
                                        .split(QLatin1Char(':'), Qt::SkipEmptyParts);
     for (const QString& entry : pythonPath) {
         const QString path = QDir::cleanPath(entry);
-        if (QDir::isAbsolutePath(path) && isUnderAny(path, hidden) &&
-            !isUnderAny(path, host.readOnlyPaths)) {
-            a << QStringLiteral("--ro-bind-try") << path << path;
-            bound << path;
-        }
+        if (QDir::isAbsolutePath(path) && isUnderAny(path, hidden) && !isUnderAny(path, readOnly) &&
+            !sandboxWouldExpose(host, path))
+            optional << path;
     }
     // The only writable folders, at their own paths (output paths stay what they are).
     QStringList writable{jobDir, mediaDir};
     writable.removeAll(QString());
     writable.removeDuplicates();
-    for (const QString& folder : std::as_const(writable)) {
-        a << QStringLiteral("--bind") << folder << folder;
-        bound << folder;
-    }
-    // bwrap creates the folders leading to a bind inside a tmpfs with mode 0700 and its own
-    // uid: with root, nobody could not pass them.
+
+    // bwrap would create the folders leading to a bind inside a tmpfs with mode 0700: with
+    // root, nobody could not pass them. They are made first, open.
     if (root) {
-        QStringList created;
-        for (const QString& target : std::as_const(bound)) {
+        QStringList leading;
+        for (const QString& target : readOnly + optional + writable) {
             for (const QString& top : std::as_const(hidden)) {
                 if (!isUnder(target, top) || target == top)
                     continue;
                 QString folder = target;
                 while ((folder = QFileInfo(folder).path()) != top && isUnder(folder, top)) {
-                    if (!created.contains(folder))
-                        created << folder;
+                    if (!leading.contains(folder))
+                        leading << folder;
                 }
             }
         }
-        std::sort(created.begin(), created.end());
-        for (const QString& folder : std::as_const(created))
-            a << QStringLiteral("--chmod") << QStringLiteral("0755") << folder;
+        std::sort(leading.begin(), leading.end()); // parents first
+        for (const QString& folder : std::as_const(leading))
+            a << QStringLiteral("--perms") << QStringLiteral("0755") << QStringLiteral("--dir")
+              << folder;
     }
+    for (const QString& path : std::as_const(readOnly))
+        a << QStringLiteral("--ro-bind") << path << path;
+    for (const QString& path : std::as_const(optional))
+        a << QStringLiteral("--ro-bind-try") << path << path;
+    for (const QString& folder : std::as_const(writable))
+        a << QStringLiteral("--bind") << folder << folder;
     for (const QString& mask : std::as_const(masks))
         a << QStringLiteral("--remount-ro") << mask;
     a << QStringLiteral("--chdir") << (jobDir.isEmpty() ? QStringLiteral("/") : jobDir);
@@ -428,50 +440,98 @@ QString sandboxInstallHint() {
         "trust the script.");
 }
 
-const SandboxAvailability& sandboxAvailability() {
-    static const SandboxAvailability availability = [] {
-        SandboxAvailability result;
-        const SandboxHost host = SandboxHost::detect(paths::renderPython());
-        result.bwrap = host.bwrap;
-        if (!host.missing.isEmpty()) {
-            result.reason = host.missing;
+namespace {
+struct ProbeState {
+    bool done = false;
+    SandboxAvailability availability;
+    QList<QPair<QPointer<QObject>, std::function<void(const SandboxAvailability&)>>> waiting;
+    QProcess* process = nullptr;
+};
+ProbeState& probeState() {
+    static ProbeState state;
+    return state;
+}
+
+void finishProbe(SandboxAvailability result) {
+    ProbeState& state = probeState();
+    state.done = true;
+    state.availability = result;
+    if (!result.usable)
+        Logger::instance().log(LogLevel::Warning, QStringLiteral("Sandbox"), QString(),
+                               QStringLiteral("sandbox unavailable (%1): renders run without one "
+                                              "unless --backend sandbox")
+                                   .arg(result.reason));
+    const auto waiting = std::exchange(state.waiting, {});
+    for (const auto& [context, callback] : waiting) {
+        if (context)
+            callback(state.availability);
+    }
+}
+} // namespace
+
+void probeSandbox(QObject* context, std::function<void(const SandboxAvailability&)> done) {
+    ProbeState& state = probeState();
+    if (state.done) {
+        QPointer<QObject> guard(context);
+        QTimer::singleShot(0, context, [guard, done] {
+            if (guard)
+                done(probeState().availability);
+        });
+        return;
+    }
+    state.waiting.append({QPointer<QObject>(context), std::move(done)});
+    if (state.process)
+        return; // already probing
+    SandboxAvailability result;
+    const SandboxHost host = SandboxHost::detect(paths::renderPython());
+    result.bwrap = host.bwrap;
+    if (!host.missing.isEmpty()) {
+        result.reason = host.missing;
+        QTimer::singleShot(0, QCoreApplication::instance(), [result] { finishProbe(result); });
+        return;
+    }
+    const SandboxCommand probe = sandboxProbeCommand(host);
+    auto* process = new QProcess(QCoreApplication::instance());
+    state.process = process;
+    process->setProgram(probe.program);
+    process->setArguments(probe.arguments);
+    process->setProcessEnvironment(probe.environment);
+    process->setStandardInputFile(QProcess::nullDevice());
+    auto* timer = new QTimer(process);
+    timer->setSingleShot(true);
+    QObject::connect(timer, &QTimer::timeout, process, [process] { process->kill(); });
+    auto conclude = [process, timer, result](const QString& failure) mutable {
+        probeState().process = nullptr;
+        process->deleteLater();
+        if (failure.isEmpty() && process->exitStatus() == QProcess::NormalExit &&
+            process->exitCode() == 0) {
+            result.usable = true;
+        } else if (!failure.isEmpty()) {
+            result.reason = failure;
+        } else if (!timer->isActive()) {
+            result.reason =
+                QStringLiteral("bwrap did not answer within %1 s").arg(kProbeTimeoutMs / 1000);
         } else {
-            const SandboxCommand probe = sandboxProbeCommand(host);
-            QProcess process;
-            process.setProgram(probe.program);
-            process.setArguments(probe.arguments);
-            process.setProcessEnvironment(probe.environment);
-            process.setStandardInputFile(QProcess::nullDevice());
-            process.start();
-            // Run once per process, before the first render; bwrap answers in milliseconds.
-            if (!process.waitForStarted(kProbeTimeoutMs)) {
-                result.reason =
-                    QStringLiteral("cannot start %1: %2").arg(probe.program, process.errorString());
-            } else if (!process.waitForFinished(kProbeTimeoutMs)) {
-                process.kill();
-                process.waitForFinished(1000);
-                result.reason =
-                    QStringLiteral("bwrap did not answer within %1 s").arg(kProbeTimeoutMs / 1000);
-            } else if (process.exitStatus() == QProcess::NormalExit && process.exitCode() == 0) {
-                result.usable = true;
-            } else {
-                const QString err = QString::fromUtf8(process.readAllStandardError())
-                                        .trimmed()
-                                        .section(QLatin1Char('\n'), 0, 0);
-                result.reason =
-                    err.isEmpty()
-                        ? QStringLiteral("bwrap failed (exit code %1)").arg(process.exitCode())
-                        : err;
-            }
+            const QString err = QString::fromUtf8(process->readAllStandardError())
+                                    .trimmed()
+                                    .section(QLatin1Char('\n'), 0, 0);
+            result.reason =
+                err.isEmpty()
+                    ? QStringLiteral("bwrap failed (exit code %1)").arg(process->exitCode())
+                    : err;
         }
-        if (!result.usable)
-            Logger::instance().log(LogLevel::Warning, QStringLiteral("Sandbox"), QString(),
-                                   QStringLiteral("sandbox unavailable (%1): renders run "
-                                                  "without one unless --backend sandbox")
-                                       .arg(result.reason));
-        return result;
-    }();
-    return availability;
+        timer->stop();
+        finishProbe(result);
+    };
+    QObject::connect(process, &QProcess::finished, process, [conclude]() mutable { conclude({}); });
+    QObject::connect(process, &QProcess::errorOccurred, process,
+                     [process, conclude](QProcess::ProcessError e) mutable {
+                         if (e == QProcess::FailedToStart)
+                             conclude(QStringLiteral("cannot start %1: %2")
+                                          .arg(process->program(), process->errorString()));
+                     });
+    timer->start(kProbeTimeoutMs);
+    process->start();
 }
 
 bool grantSandboxAccess(const QString& folder, int uid) {

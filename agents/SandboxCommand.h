@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 #include <QProcessEnvironment>
 #include <QString>
 #include <QStringList>
@@ -35,6 +37,10 @@ struct SandboxHost {
     static SandboxHost detect(const QString& python, const QStringList& writablePaths = {});
 };
 
+// Pure: whether binding `folder` into the sandbox would show what it masks (the folder is a
+// masked one, or holds one: a media folder chosen as the home folder itself).
+bool sandboxWouldExpose(const SandboxHost& host, const QString& folder);
+
 // A command ready for QProcess: program, arguments (never a shell), environment.
 struct SandboxCommand {
     QString program;
@@ -63,13 +69,15 @@ QProcessEnvironment sandboxEnvironment(const QProcessEnvironment& hostEnvironmen
 void applySandboxLimits(const SandboxLimits& limits);
 
 // Whether sandboxed renders work here: bwrap runs the real sandbox around `true`. Probed once
-// per process (a few milliseconds) and cached; a failure is logged as a warning.
+// per process (a few milliseconds, asynchronously) and cached; a failure is logged.
 struct SandboxAvailability {
     bool usable = false;
     QString reason; // why not, when not usable
     QString bwrap;  // the bwrap that was probed
 };
-const SandboxAvailability& sandboxAvailability();
+// Calls `done` (from the event loop, never inside this call) with the cached answer, probing
+// first when there is none yet. `context` going away drops the call.
+void probeSandbox(QObject* context, std::function<void(const SandboxAvailability&)> done);
 
 // The probe: the real sandbox around `true` (for the cache above and `omega doctor`).
 SandboxCommand sandboxProbeCommand(const SandboxHost& host);

@@ -93,7 +93,10 @@ GateInput prepareGateInput(const QString& text) {
     input.source = normalizeText(text);
     const ExtractedCode code = extractManimCode(input.source);
     input.fencedBlocks = code.candidates;
-    if (code.found && code.code != input.source)
+    // Only code from a fenced block marks a pasted answer: unfenced extraction drops leading
+    // comments and prose-looking lines, which would rewrite a real script that merely fails
+    // to compile.
+    if (code.found && code.fenced && code.code != input.source)
         input.extractedCode = code.code;
     return input;
 }

@@ -14,6 +14,8 @@ int main(int argc, char* argv[]) {
     QApplication::setApplicationName(QStringLiteral("omega-studio"));
     QApplication::setApplicationDisplayName(QStringLiteral("Omega Studio"));
     QApplication::setOrganizationName(QStringLiteral("omega-studio"));
+    // Matches the installed .desktop entry, so Wayland docks show the right icon.
+    QGuiApplication::setDesktopFileName(QStringLiteral("io.github.omega_studio.OmegaStudio"));
     QApplication::setApplicationVersion(QStringLiteral(OMEGA_STUDIO_VERSION));
 
     QCommandLineParser parser;

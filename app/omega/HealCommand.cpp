@@ -64,6 +64,7 @@ namespace {
 QJsonObject attemptJson(const HealingAttempt& a) {
     QJsonObject o{
         {QStringLiteral("number"), a.number},
+        {QStringLiteral("script"), a.script},
         {QStringLiteral("fix_source"), a.fixSource},
         {QStringLiteral("fix_detail"), a.fixDetail},
         {QStringLiteral("rendered"), a.rendered},

@@ -81,7 +81,8 @@ QJsonObject renderResultJson(const RenderResult& result) {
                        {QStringLiteral("scenes"), QJsonArray::fromStringList(result.scenes)},
                        {QStringLiteral("duration_ms"), result.result.timings.elapsedMs},
                        {QStringLiteral("media_dir"), result.mediaDir},
-                       {QStringLiteral("manim_version"), result.manimVersion}};
+                       {QStringLiteral("manim_version"), result.manimVersion},
+                       {QStringLiteral("backend"), backendName(result.backend)}};
     if (!result.result.ok()) {
         object.insert(QStringLiteral("error"), errorJson(result.result.error));
         if (!result.failedScene.isEmpty())
@@ -207,12 +208,6 @@ int RenderOptionParser::read(const QCommandLineParser& parser, bool json,
         if (*backend == RenderBackend::Local)
             err() << "warning: rendering without a sandbox (--backend local): the script runs "
                      "with your rights, files and network\n";
-    } else {
-        options->backend = defaultRenderBackend();
-        if (options->backend == RenderBackend::Local)
-            err() << QStringLiteral("warning: rendering without a sandbox: %1 (see `omega "
-                                    "doctor`)\n")
-                         .arg(sandboxAvailability().reason);
     }
     err().flush();
     return ExitOk;
@@ -227,6 +222,11 @@ int runRenderJob(const RenderOptions& options, bool json, RenderResult* resultOu
                          if (progress.animationIndex < 0)
                              printer.sceneStarted();
                          printer.update(progress);
+                     });
+    QObject::connect(&agent, &ManimExecutionAgent::notice, &agent,
+                     [](const QString&, const QString& text) {
+                         err() << "warning: " << text << '\n';
+                         err().flush();
                      });
     QObject::connect(&agent, &ManimExecutionAgent::finished, &agent,
                      [&](const RenderResult& result) {
