@@ -4,11 +4,17 @@
 
 #include <qt6keychain/keychain.h>
 
+#include <QTimer>
+
 #include <memory>
+#include <utility>
 
 namespace omega {
 
 namespace {
+constexpr int kLookupTimeoutMs = 5000;
+constexpr int kWriteTimeoutMs = 30000; // the user may have to unlock the keychain
+
 QString keychainProblem(QKeychain::Error error, const QString& text) {
     switch (error) {
     case QKeychain::AccessDenied:
@@ -32,14 +38,22 @@ void KeyStore::lookup(const ProviderConfig& provider) {
     job->setAutoDelete(true);
     job->setKey(provider.name);
     const QString envName = keyEnvironmentVariable(provider.type);
-    connect(job, &QKeychain::Job::finished, this, [this, job, provider, envName](QKeychain::Job*) {
+    // Whichever comes first, the keychain's answer or the time limit, answers; the other is
+    // ignored. (A session bus can be started on demand and then wait ~25 s for a Secret
+    // Service that never comes.)
+    auto answered = std::make_shared<bool>(false);
+    auto answer = [this, provider, envName, answered](QKeychain::Error error, const QString& text,
+                                                      const QString& errorText) {
+        if (*answered)
+            return;
+        *answered = true;
         KeyLookup result;
         result.provider = provider.name;
         const QString envKey = qEnvironmentVariable(envName.toLatin1().constData()).trimmed();
-        if (job->error() == QKeychain::NoError && !job->textData().isEmpty()) {
-            result.key = job->textData();
+        if (error == QKeychain::NoError && !text.isEmpty()) {
+            result.key = text;
             result.source = KeySource::Keychain;
-        } else if (job->error() == QKeychain::EntryNotFound) {
+        } else if (error == QKeychain::EntryNotFound) {
             if (!envKey.isEmpty()) {
                 result.key = envKey;
                 result.source = KeySource::Environment;
@@ -47,7 +61,7 @@ void KeyStore::lookup(const ProviderConfig& provider) {
                                   .arg(envName, provider.name);
             }
         } else {
-            const QString problem = keychainProblem(job->error(), job->errorString());
+            const QString problem = keychainProblem(error, errorText);
             if (!envKey.isEmpty()) {
                 result.key = envKey;
                 result.source = KeySource::Environment;
@@ -59,6 +73,13 @@ void KeyStore::lookup(const ProviderConfig& provider) {
         if (!result.key.isEmpty())
             Redactor::instance().addSecret(result.key);
         Q_EMIT looked(result);
+    };
+    connect(job, &QKeychain::Job::finished, this, [job, answer](QKeychain::Job*) {
+        answer(job->error(), job->textData(), job->errorString());
+    });
+    QTimer::singleShot(kLookupTimeoutMs, this, [answer] {
+        answer(QKeychain::OtherError, QString(),
+               QStringLiteral("no answer within %1 s").arg(kLookupTimeoutMs / 1000));
     });
     job->start();
 }
@@ -93,7 +114,18 @@ void KeyStore::store(const QString& provider, const QString& key) {
     job->setKey(provider);
     job->setTextData(key);
     Redactor::instance().addSecret(key);
-    connect(job, &QKeychain::Job::finished, this, [this, job, provider](QKeychain::Job*) {
+    auto answered = std::make_shared<bool>(false);
+    QTimer::singleShot(kWriteTimeoutMs, this, [this, provider, answered] {
+        if (std::exchange(*answered, true))
+            return;
+        Q_EMIT stored(
+            provider, false,
+            QStringLiteral("could not save the key: the keychain did not answer within %1 s")
+                .arg(kWriteTimeoutMs / 1000));
+    });
+    connect(job, &QKeychain::Job::finished, this, [this, job, provider, answered](QKeychain::Job*) {
+        if (std::exchange(*answered, true))
+            return;
         const bool ok = job->error() == QKeychain::NoError;
         Q_EMIT stored(provider, ok,
                       ok ? QStringLiteral("key for %1 saved in the keychain").arg(provider)
@@ -107,7 +139,18 @@ void KeyStore::remove(const QString& provider) {
     auto* job = new QKeychain::DeletePasswordJob(serviceName(), this);
     job->setAutoDelete(true);
     job->setKey(provider);
-    connect(job, &QKeychain::Job::finished, this, [this, job, provider](QKeychain::Job*) {
+    auto answered = std::make_shared<bool>(false);
+    QTimer::singleShot(kWriteTimeoutMs, this, [this, provider, answered] {
+        if (std::exchange(*answered, true))
+            return;
+        Q_EMIT removed(
+            provider, false,
+            QStringLiteral("could not remove the key: the keychain did not answer within %1 s")
+                .arg(kWriteTimeoutMs / 1000));
+    });
+    connect(job, &QKeychain::Job::finished, this, [this, job, provider, answered](QKeychain::Job*) {
+        if (std::exchange(*answered, true))
+            return;
         const bool ok =
             job->error() == QKeychain::NoError || job->error() == QKeychain::EntryNotFound;
         Q_EMIT removed(provider, ok,

@@ -143,10 +143,19 @@ inline bool processGone(qint64 pid) {
 }
 
 // True when the process group `pgid` is empty (kill(-pgid, 0) fails with ESRCH).
+// Killed children that outlived their parent are reparented and reaped by init a moment
+// later; until then they still count as members of the group. Allow that moment (3 s).
 inline bool processGroupGone(qint64 pgid) {
     if (pgid <= 0)
         return true;
-    return ::kill(-static_cast<pid_t>(pgid), 0) == -1 && errno == ESRCH;
+    QElapsedTimer clock;
+    clock.start();
+    while (!(::kill(-static_cast<pid_t>(pgid), 0) == -1 && errno == ESRCH)) {
+        if (clock.elapsed() > 3000)
+            return false;
+        QTest::qWait(20);
+    }
+    return true;
 }
 
 // Outcome of one run of the `omega` binary.

@@ -195,7 +195,10 @@ private:
             env.remove(name);
         for (const char* name :
              {"http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
-              "no_proxy", "NO_PROXY", "DBUS_SESSION_BUS_ADDRESS"})
+              "no_proxy", "NO_PROXY", "DBUS_SESSION_BUS_ADDRESS",
+              // Without a bus address but with an X display, D-Bus would autolaunch a bus of
+              // its own and the keychain lookup would wait for its time limit on every run.
+              "DISPLAY", "WAYLAND_DISPLAY"})
             env.remove(QString::fromLatin1(name));
         env.insert(QStringLiteral("OMEGA_DATA_DIR"), dataDir);
         env.insert(QStringLiteral("OMEGA_CONFIG_DIR"), config_);

@@ -358,8 +358,11 @@ private Q_SLOTS:
         QVERIFY(backendFromName(QStringLiteral("LOCAL")) == RenderBackend::Local);
         QVERIFY(!backendFromName(QStringLiteral("cloud")));
         QCOMPARE(backendName(RenderBackend::Sandbox), QStringLiteral("sandbox"));
-        // bwrap works here, so it is the default.
-        QCOMPARE(backendName(RenderOptions{}.backend), QStringLiteral("sandbox"));
+        QCOMPARE(backendName(RenderBackend::Auto), QStringLiteral("auto"));
+        // The default is Auto, resolved by the agent (asynchronously); bwrap works here, so
+        // it resolves to the sandbox.
+        QCOMPARE(RenderOptions{}.backend, RenderBackend::Auto);
+        QVERIFY2(sandboxUsable(), qPrintable(sandboxAvailability().reason));
         QCOMPARE(RenderOptions{}.memoryLimitMb, 4096);
     }
 
