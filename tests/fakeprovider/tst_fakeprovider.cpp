@@ -517,7 +517,11 @@ void TestFakeProvider::dropMidStreamClosesTheConnection() {
                                    {{"Authorization", "Bearer " + kKey}});
     QVERIFY(exchange.finished);
     QCOMPARE(exchange.status, 200);
-    QCOMPARE(exchange.error, QNetworkReply::RemoteHostClosedError);
+    // Qt reports the cut either as RemoteHostClosedError or, when the close races the last
+    // read of a chunked body, as a plain end: what matters is that the stream ends early.
+    QVERIFY2(exchange.error == QNetworkReply::RemoteHostClosedError ||
+                 exchange.error == QNetworkReply::NoError,
+             qPrintable(QString::number(int(exchange.error))));
     QVERIFY(exchange.body().startsWith("data: "));
     QVERIFY(!exchange.body().contains("[DONE]"));
 
