@@ -460,9 +460,9 @@ PackagePlan planPackage(const QString& importName, const DependencyRules& rules)
                                      "a second copy beside Manim would change what every render "
                                      "runs on.")
                           .arg(plan.package, top),
-                      QStringLiteral("If the render environment lacks it, repair it "
-                                     "(scripts/setup.sh); if the script should not need it, "
-                                     "remove the import."));
+                      QStringLiteral("If the render environment lacks it, repair it (%1); if "
+                                     "the script should not need it, remove the import.")
+                          .arg(paths::setupHint()));
     return plan;
 }
 
@@ -779,7 +779,7 @@ QString DependencyAgent::installImport(const QString& importName, const InstallP
     if (!QFileInfo(python_).isExecutable()) {
         finishLater(DependencyResult::Outcome::Failed, ErrorCategory::Environment,
                     QStringLiteral("The render Python is missing (%1).").arg(python_),
-                    QStringLiteral("Run scripts/setup.sh, or set OMEGA_VENV."));
+                    paths::setupHint() + QStringLiteral(", or set OMEGA_VENV."));
         return jobId_;
     }
     // Deferred like every other outcome: the caller has the job id before anything happens.
@@ -845,7 +845,7 @@ void DependencyAgent::runStep(Step step, const QStringList& arguments,
         finishWith(DependencyResult::Outcome::Failed, ErrorCategory::Environment,
                    QStringLiteral("Cannot start the render Python (%1): %2")
                        .arg(python_, process->errorString()),
-                   QStringLiteral("Run scripts/setup.sh, or set OMEGA_VENV."));
+                   paths::setupHint() + QStringLiteral(", or set OMEGA_VENV."));
     });
     if (timeoutMs > 0)
         stepTimer_.start(timeoutMs);
@@ -1031,7 +1031,7 @@ void DependencyAgent::onProbeDone(const QByteArray& output) {
     if (probe.value(QLatin1String("pip")).toString().isEmpty()) {
         finishWith(DependencyResult::Outcome::Failed, ErrorCategory::Environment,
                    QStringLiteral("pip is not installed in the render Python (%1).").arg(python_),
-                   QStringLiteral("Run scripts/setup.sh to repair the render environment."));
+                   paths::setupHint() + QStringLiteral(" to repair the render environment."));
         return;
     }
     QString why;

@@ -32,6 +32,11 @@ EnvironmentDoctor::~EnvironmentDoctor() {
 
 void EnvironmentDoctor::cancel() {
     probes_.clear();
+    if (docker_) {
+        docker_->disconnect(this);
+        docker_->deleteLater();
+        docker_ = nullptr;
+    }
     if (process_) {
         process_->disconnect(this);
         process_->setParent(nullptr); // never destroyed (and waited for) while running
@@ -47,9 +52,8 @@ void EnvironmentDoctor::run() {
     report_ = DoctorReport{};
     report_.result.jobId = jobId_;
     report_.result.timings.started = QDateTime::currentDateTimeUtc();
-    const QString setupHint =
-        QStringLiteral("Run scripts/setup.sh (it creates the venv with manim %1).")
-            .arg(QStringLiteral(OMEGA_MANIM_VERSION));
+    const QString setupHint = QStringLiteral("%1 (it creates the venv with manim %2).")
+                                  .arg(paths::setupHint(), QStringLiteral(OMEGA_MANIM_VERSION));
     const QString texHint = QStringLiteral(
         "Install LaTeX for MathTex/Tex: sudo apt-get install --no-install-recommends "
         "texlive-latex-base texlive-latex-extra texlive-fonts-recommended dvisvgm");
@@ -112,7 +116,7 @@ void EnvironmentDoctor::record(EnvironmentCheck check) {
 
 void EnvironmentDoctor::runNext() {
     if (probes_.isEmpty()) {
-        finishReport();
+        checkContainers();
         return;
     }
     const Probe probe = probes_.takeFirst();
@@ -197,6 +201,47 @@ void EnvironmentDoctor::runNext() {
     process->start();
 }
 
+// The docker backend: the engine's state, then whether the render image is on this machine.
+void EnvironmentDoctor::checkContainers() {
+    docker_ = new DockerAgent(this);
+    docker_->setEngineChoice(engine_);
+    const QString id = jobId_;
+    docker_->detectEngine(this, [this, id](const container::EngineStatus& engine) {
+        if (jobId_ != id)
+            return;
+        EnvironmentCheck check{QStringLiteral("docker"), engine.ready(), false, engine.message,
+                               engine.hint};
+        if (engine.ready())
+            check.detail += QStringLiteral(" [%1]").arg(engine.program);
+        record(check);
+        if (!engine.ready()) {
+            record({QStringLiteral("docker-image"), false, false,
+                    QStringLiteral("not checked: no container engine"), engine.hint});
+            finishReport();
+            return;
+        }
+        docker_->findImage(
+            {}, this, [this, id](const QString& image, bool present, const QString& failure) {
+                if (jobId_ != id)
+                    return;
+                EnvironmentCheck imageCheck{QStringLiteral("docker-image"), present, false, {}, {}};
+                imageCheck.detail =
+                    present
+                        ? image
+                        : QStringLiteral("neither %1 nor %2 is on this machine%3")
+                              .arg(DockerAgent::localImageName(), DockerAgent::officialImageName(),
+                                   failure.isEmpty() ? QString() : QStringLiteral(": ") + failure);
+                imageCheck.hint =
+                    QStringLiteral("Build it with packaging/container/build-image.sh (it makes "
+                                   "%1); or the first docker render pulls %2 where a registry "
+                                   "is reachable.")
+                        .arg(DockerAgent::localImageName(), DockerAgent::officialImageName());
+                record(imageCheck);
+                finishReport();
+            });
+    });
+}
+
 void EnvironmentDoctor::finishReport() {
     const QString data = paths::dataDir();
     paths::ensureDir(data);
@@ -222,7 +267,7 @@ void EnvironmentDoctor::finishReport() {
         report_.result.error.category = ErrorCategory::Environment;
         report_.result.error.message = QStringLiteral("The render environment is not ready: %1.")
                                            .arg(failed.join(QLatin1String(", ")));
-        report_.result.error.hint = QStringLiteral("Run scripts/setup.sh.");
+        report_.result.error.hint = paths::setupHint() + QLatin1Char('.');
     }
     info(jobId_,
          failed.isEmpty() ? QStringLiteral("environment ready") : report_.result.error.message);

@@ -1,8 +1,10 @@
 #pragma once
 
 #include "BaseAgent.h"
+#include "DockerAgent.h"
 
 #include <QList>
+#include <QPointer>
 #include <QProcess>
 #include <QStringList>
 
@@ -10,7 +12,7 @@ namespace omega {
 
 struct EnvironmentCheck {
     QString name; // "python", "manim", "latex", "dvisvgm", "ffmpeg", "render-libraries", "disk",
-                  // "sandbox"
+                  // "sandbox", "docker" (the container engine), "docker-image"
     bool ok = false;
     bool required = true; // a failed required check makes rendering impossible
     QString detail;       // version or what was found
@@ -31,6 +33,8 @@ public:
     ~EnvironmentDoctor() override;
 
     void setPython(const QString& python) { python_ = python; }
+    // The engine the docker checks look at (auto: docker, else podman).
+    void setContainerEngine(ContainerEngineChoice engine) { engine_ = engine; }
     void run();
     void cancel();
 
@@ -48,6 +52,7 @@ private:
         QString unavailable = {}; // when set: recorded as failed with this detail, not run
     };
     void runNext();
+    void checkContainers();
     void record(EnvironmentCheck check);
     void finishReport();
 
@@ -56,6 +61,8 @@ private:
     QList<Probe> probes_;
     DoctorReport report_;
     QProcess* process_ = nullptr;
+    ContainerEngineChoice engine_ = ContainerEngineChoice::Auto;
+    QPointer<DockerAgent> docker_;
 };
 
 } // namespace omega

@@ -1,5 +1,7 @@
 #include "ErrorClassifier.h"
 
+#include "Paths.h"
+
 #include <QList>
 #include <QRegularExpression>
 #include <QStringList>
@@ -831,8 +833,8 @@ ErrorReport classifyException(const Context& ctx) {
                                "the render Python.")
                     .arg(module),
                 QStringLiteral("Repair the render environment (reinstall Manim and its "
-                               "dependencies in it, e.g. scripts/setup.sh); this is not a "
-                               "problem in the script."));
+                               "dependencies in it: %1); this is not a problem in the script.")
+                    .arg(paths::setupHint()));
             r.missingName = top;
             return r;
         }
@@ -1151,8 +1153,9 @@ ErrorReport classifyRenderFailure(const ProcessOutcome& outcome) {
     if (!ctx.tb.hasException && noManim.match(outcome.stderrText).hasMatch()) {
         r = environmentReport(
             QStringLiteral("The render Python has no Manim installed (\"No module named manim\")."),
-            QStringLiteral("Install Manim Community Edition into the render environment "
-                           "(scripts/setup.sh) or choose the Python that has it in Settings."));
+            QStringLiteral("Install Manim Community Edition into the render environment (%1) "
+                           "or choose the Python that has it in Settings.")
+                .arg(paths::setupHint()));
         r.missingName = QStringLiteral("manim");
         r.detail = tailLines(outcome.stderrText, 5);
         return r;
@@ -1306,7 +1309,8 @@ ErrorReport classifyRenderFailure(const ProcessOutcome& outcome) {
                               .arg(outcome.exitCode)
                               .arg(clip(last, kMaxSentenceChars));
         r.hint = interpreter ? QStringLiteral("Check the render Python and its Manim "
-                                              "installation (scripts/setup.sh).")
+                                              "installation (%1).")
+                                   .arg(paths::setupHint())
                              : QStringLiteral("Check the render log; if the script calls "
                                               "sys.exit() or exit(), remove that call.");
         r.detail = tailLines(ctx.allText);

@@ -58,6 +58,31 @@ bool isUsableFile(const QString& path) {
 }
 
 // Where the copy of one scene's output goes: a file for a single scene, else a folder.
+// Moves a folder; across file systems by copying, then removing the original.
+bool copyTree(const QString& from, const QString& to) {
+    if (!paths::ensureDir(to))
+        return false;
+    const QDir source(from);
+    const QFileInfoList entries =
+        source.entryInfoList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden | QDir::System);
+    for (const QFileInfo& entry : entries) {
+        const QString target = QDir(to).filePath(entry.fileName());
+        if (entry.isSymLink())
+            continue; // never followed
+        if (entry.isDir() ? !copyTree(entry.filePath(), target)
+                          : !QFile::copy(entry.filePath(), target))
+            return false;
+    }
+    return true;
+}
+
+bool moveTree(const QString& from, const QString& to) {
+    QDir(to).removeRecursively();
+    if (QDir().rename(from, to))
+        return true;
+    return copyTree(from, to) && QDir(from).removeRecursively();
+}
+
 QString outputTargetFor(const QString& outputPath, int sceneCount, const QString& mediaPath) {
     const QFileInfo requested(outputPath);
     const bool asFolder =
@@ -94,8 +119,31 @@ ManimExecutionAgent::~ManimExecutionAgent() {
         if (const qint64 pid = process_->processId(); pid > 0)
             ::kill(-static_cast<pid_t>(pid), SIGKILL);
     }
+    if (lease_.isValid() && docker_) {
+        docker_->killJob(lease_);
+        docker_->release(lease_);
+    }
+    if (mediaInJob_)
+        moveMediaBack();
     if (!jobId_.isEmpty())
         cleanupJobFolder();
+}
+
+void ManimExecutionAgent::setDockerAgent(DockerAgent* docker) {
+    if (docker_)
+        docker_->disconnect(this);
+    docker_ = docker;
+    if (docker_)
+        connect(docker_, &DockerAgent::progress, this, [this](const QString& line) {
+            if (isRunning() && options_.backend == RenderBackend::Docker)
+                Q_EMIT containerProgress(jobId_, line);
+        });
+}
+
+DockerAgent* ManimExecutionAgent::dockerAgent() {
+    if (!docker_)
+        setDockerAgent(new DockerAgent(this));
+    return docker_;
 }
 
 void ManimExecutionAgent::setPython(const QString& python) {
@@ -164,6 +212,15 @@ QString ManimExecutionAgent::render(const RenderOptions& options) {
         startSceneFinder();
         return jobId_;
     }
+    if (options.backend == RenderBackend::Docker) {
+        // Scenes are found on the host (ast, nothing of the script runs); the container is
+        // asked for once the job knows what to render.
+        QTimer::singleShot(0, this, [this, id = jobId_] {
+            if (jobId_ == id)
+                startSceneFinder();
+        });
+        return jobId_;
+    }
     // Auto becomes Sandbox where bubblewrap works here, else Local with a warning. The probe
     // runs once per process, asynchronously.
     const QString id = jobId_;
@@ -215,13 +272,12 @@ void ManimExecutionAgent::onScenesFound(const SceneListResult& list) {
     }
     result_.manimVersion = list.manimVersion;
     if (list.manimVersion.isEmpty()) {
-        finish(
-            ResultStatus::Failed,
-            makeError(
-                ErrorCategory::Environment,
-                QStringLiteral("Manim is not installed in the render Python (%1).").arg(python_),
-                QStringLiteral("Run scripts/setup.sh, or point OMEGA_VENV at a venv with manim %1.")
-                    .arg(QStringLiteral(OMEGA_MANIM_VERSION))));
+        finish(ResultStatus::Failed,
+               makeError(
+                   ErrorCategory::Environment,
+                   QStringLiteral("Manim is not installed in the render Python (%1).").arg(python_),
+                   QStringLiteral("%1, or point OMEGA_VENV at a venv with manim %2.")
+                       .arg(paths::setupHint(), QStringLiteral(OMEGA_MANIM_VERSION))));
         return;
     }
     const QStringList found = list.sceneNames();
@@ -264,10 +320,65 @@ void ManimExecutionAgent::onScenesFound(const SceneListResult& list) {
         queue_.removeDuplicates();
     }
     result_.scenes = queue_;
+    if (options_.backend == RenderBackend::Docker) {
+        acquireContainer();
+        return;
+    }
+    if (!prepareJobFolder())
+        return;
+    if (options_.backend == RenderBackend::Sandbox && !prepareSandbox())
+        return;
+    startNextScene();
+}
 
+void ManimExecutionAgent::acquireContainer() {
+    DockerAgent* docker = dockerAgent();
+    docker->setEngineChoice(options_.engine);
+    docker->setIdleTimeoutSec(options_.containerIdleSec);
+    docker->setReuseContainers(options_.reuseContainer);
+    container::ContainerProfile profile;
+    profile.image = options_.image;
+    profile.memoryLimitMb = options_.memoryLimitMb;
+    profile.maxProcesses = options_.maxProcesses;
+    profile.cpus = options_.cpus;
+    // Approved packages, mounted when there are any (a first install later gives a new
+    // profile, so a container started without them is not reused without them).
+    if (QFileInfo(DependencyAgent::layerDir()).isDir())
+        profile.packagesProfile = DependencyAgent::defaultProfile();
+    QElapsedTimer clock;
+    clock.start();
+    const QString id = jobId_;
+    docker->acquire(profile, this, [this, id, clock, docker](const ContainerAcquisition& got) {
+        if (jobId_ != id) { // cancelled meanwhile
+            if (got.ok())
+                docker->release(got.lease);
+            return;
+        }
+        if (!got.ok()) {
+            finish(ResultStatus::Failed, got.error);
+            return;
+        }
+        lease_ = got.lease;
+        result_.container = lease_.name;
+        result_.containerReused = lease_.reused;
+        result_.containerWaitMs = clock.elapsed();
+        info(jobId_, QStringLiteral("container %1 (%2, %3) after %4 ms")
+                         .arg(lease_.name, lease_.image,
+                              lease_.reused ? QStringLiteral("warm") : QStringLiteral("new"))
+                         .arg(result_.containerWaitMs));
+        jobDirInContainer_ = ContainerLease::jobDirInContainer(jobId_);
+        if (!prepareJobFolder())
+            return;
+        startNextScene();
+    });
+}
+
+bool ManimExecutionAgent::prepareJobFolder() {
     // The job's own folder and its own copy of the script: the user's file is never run in
-    // place, and nothing outside this folder is cleaned up afterwards.
-    jobDir_ = QDir(paths::jobsDir()).filePath(jobId_);
+    // place, and nothing outside this folder is cleaned up afterwards. With a container that
+    // shares this machine's files, it lies in the container's mounted work root.
+    const bool inContainer = lease_.isValid() && !lease_.copyMode;
+    jobDir_ = QDir(inContainer ? lease_.hostWorkRoot : paths::jobsDir()).filePath(jobId_);
     const QFileInfo source(options_.scriptPath);
     module_ = source.completeBaseName();
     scriptInJob_ = QDir(jobDir_).filePath(source.fileName().endsWith(QLatin1String(".py"))
@@ -281,15 +392,33 @@ void ManimExecutionAgent::onScenesFound(const SceneListResult& list) {
                          QStringLiteral("Check that the data folder (%1) is writable and the disk "
                                         "is not full.")
                              .arg(paths::dataDir())));
-        return;
+        return false;
     }
     // The user's own manim.cfg next to the script still applies, as it would by hand.
     const QString userConfig = source.absoluteDir().filePath(QStringLiteral("manim.cfg"));
     if (QFileInfo::exists(userConfig))
         QFile::copy(userConfig, QDir(jobDir_).filePath(QStringLiteral("manim.cfg")));
-    if (options_.backend == RenderBackend::Sandbox && !prepareSandbox())
+    return true;
+}
+
+// The docker backend: the container sees only the job folder, so the script's persistent media
+// folder (Manim's cache) moves into it for the scene, handed to the container's user.
+bool ManimExecutionAgent::moveMediaIntoJob() {
+    const QString inJob = QDir(jobDir_).filePath(QStringLiteral("media"));
+    if (!moveTree(result_.mediaDir, inJob))
+        return false;
+    mediaInJob_ = true;
+    return lease_.uid < 0 || grantSandboxAccess(jobDir_, lease_.uid);
+}
+
+void ManimExecutionAgent::moveMediaBack() {
+    if (!mediaInJob_)
         return;
-    startNextScene();
+    mediaInJob_ = false;
+    const QString inJob = QDir(jobDir_).filePath(QStringLiteral("media"));
+    if (!moveTree(inJob, result_.mediaDir))
+        warning(jobId_,
+                QStringLiteral("could not move the media folder back to %1").arg(result_.mediaDir));
 }
 
 bool ManimExecutionAgent::prepareSandbox() {
@@ -345,6 +474,19 @@ bool ManimExecutionAgent::prepareSandbox() {
 
 void ManimExecutionAgent::setUpProcess(QProcess* process, const QStringList& manimArgs) {
     process->setWorkingDirectory(jobDir_);
+    if (options_.backend == RenderBackend::Docker) {
+        const EngineCommand command =
+            dockerAgent()->execCommand(lease_, jobDirInContainer_, manimArgs,
+                                       options_.memoryLimitMb, options_.cpuTimeLimitSec);
+        debug(jobId_, QStringLiteral("container: %1 %2")
+                          .arg(command.program, command.arguments.join(QLatin1Char(' '))));
+        process->setProgram(command.program);
+        process->setArguments(command.arguments);
+        process->setProcessEnvironment(command.environment);
+        // The engine client in its own group; the render itself is killed in the container.
+        process->setChildProcessModifier([] { ::setsid(); });
+        return;
+    }
     if (options_.backend == RenderBackend::Sandbox) {
         SandboxLimits limits;
         limits.memoryLimitMb = options_.memoryLimitMb;
@@ -406,8 +548,14 @@ void ManimExecutionAgent::startNextScene() {
                 QJsonDocument::fromJson(file.readAll()).object().value(currentScene_).toInt(-1);
     }
 
-    const QStringList args =
-        manimArguments(options_, scriptInJob_, currentScene_, result_.mediaDir);
+    const bool docker = options_.backend == RenderBackend::Docker;
+    // In a container, the paths it sees: the job folder at its place in the work root.
+    const QString script =
+        docker ? QDir(jobDirInContainer_).filePath(QFileInfo(scriptInJob_).fileName())
+               : scriptInJob_;
+    const QString media =
+        docker ? QDir(jobDirInContainer_).filePath(QStringLiteral("media")) : result_.mediaDir;
+    const QStringList args = manimArguments(options_, script, currentScene_, media);
     info(jobId_, QStringLiteral("scene %1 (%2/%3): %4 %5")
                      .arg(currentScene_)
                      .arg(sceneIndex_ + 1)
@@ -429,6 +577,16 @@ void ManimExecutionAgent::startNextScene() {
         process_ = nullptr;
         process->deleteLater();
         timeoutTimer_.stop();
+        moveMediaBack();
+        if (options_.backend == RenderBackend::Docker) {
+            finish(ResultStatus::Failed,
+                   makeError(ErrorCategory::Environment,
+                             QStringLiteral("Cannot start the container engine (%1): %2")
+                                 .arg(process->program(), process->errorString()),
+                             QStringLiteral("Run `omega doctor`, or render with --backend "
+                                            "sandbox.")));
+            return;
+        }
         if (options_.backend == RenderBackend::Sandbox) {
             finish(ResultStatus::Failed,
                    makeError(ErrorCategory::Environment,
@@ -441,9 +599,8 @@ void ManimExecutionAgent::startNextScene() {
                makeError(ErrorCategory::Environment,
                          QStringLiteral("Cannot start the render Python (%1): %2")
                              .arg(python_, process->errorString()),
-                         QStringLiteral("Run scripts/setup.sh, or set OMEGA_VENV to a venv with "
-                                        "manim %1.")
-                             .arg(QStringLiteral(OMEGA_MANIM_VERSION))));
+                         QStringLiteral("%1, or set OMEGA_VENV to a venv with manim %2.")
+                             .arg(paths::setupHint(), QStringLiteral(OMEGA_MANIM_VERSION))));
     });
 
     RenderProgress start;
@@ -463,7 +620,50 @@ void ManimExecutionAgent::startNextScene() {
     sceneClock_.start();
     if (options_.timeoutSec > 0)
         timeoutTimer_.start(options_.timeoutSec * 1000);
-    process->start();
+    launchProcess();
+}
+
+void ManimExecutionAgent::launchProcess() {
+    QProcess* process = process_;
+    if (options_.backend != RenderBackend::Docker) {
+        process->start();
+        return;
+    }
+    if (!moveMediaIntoJob()) {
+        process_ = nullptr;
+        process->deleteLater();
+        moveMediaBack();
+        finish(ResultStatus::Failed,
+               makeError(ErrorCategory::Internal,
+                         QStringLiteral("Cannot move the media folder %1 into the job folder.")
+                             .arg(result_.mediaDir),
+                         QStringLiteral("Check that the data folder (%1) is writable and the disk "
+                                        "is not full.")
+                             .arg(paths::dataDir())));
+        return;
+    }
+    if (!lease_.copyMode) {
+        process->start();
+        return;
+    }
+    // A remote engine: the job folder goes in with `cp`.
+    dockerAgent()->copyIn(
+        lease_, jobDir_, jobDirInContainer_, process, [this, process](const QString& failure) {
+            if (process_ != process)
+                return;
+            if (failure.isEmpty()) {
+                process->start();
+                return;
+            }
+            process_ = nullptr;
+            process->deleteLater();
+            moveMediaBack();
+            finish(
+                ResultStatus::Failed,
+                makeError(ErrorCategory::Environment,
+                          QStringLiteral("Cannot copy the job into the container: %1").arg(failure),
+                          QStringLiteral("Check the container engine (omega doctor).")));
+        });
 }
 
 void ManimExecutionAgent::onProcessOutput(QProcess::ProcessChannel channel) {
@@ -525,9 +725,15 @@ void ManimExecutionAgent::cancel() {
                makeError(ErrorCategory::Cancelled, QStringLiteral("Render cancelled."), {}));
         return;
     }
-    if (process_) {
+    if (process_ && process_->state() != QProcess::NotRunning) {
         stopProcess();
         return;
+    }
+    if (process_) { // not started yet (copying into the container)
+        QProcess* process = process_;
+        process_ = nullptr;
+        process->deleteLater();
+        moveMediaBack();
     }
     // Between steps (the sandbox probe, the output check): nothing runs yet.
     finish(ResultStatus::Cancelled,
@@ -538,6 +744,13 @@ void ManimExecutionAgent::cancel() {
 void ManimExecutionAgent::stopProcess() {
     if (!process_ || process_->processId() <= 0)
         return;
+    // The engine client is not the render: kill what runs in the container; the client then
+    // ends by itself (and is killed after the grace period if not).
+    if (options_.backend == RenderBackend::Docker && lease_.isValid()) {
+        dockerAgent()->killJob(lease_);
+        killTimer_.start(killGraceMs_);
+        return;
+    }
     ::kill(-static_cast<pid_t>(process_->processId()), SIGTERM);
     killTimer_.start(killGraceMs_);
 }
@@ -559,7 +772,25 @@ void ManimExecutionAgent::onProcessFinished(int exitCode, QProcess::ExitStatus s
     process_ = nullptr;
     process->deleteLater();
     const qint64 sceneMs = sceneClock_.elapsed();
+    if (options_.backend == RenderBackend::Docker && lease_.copyMode && !cancelled_) {
+        // A remote engine: the job folder (with the media folder) comes back with `cp`.
+        dockerAgent()->copyOut(
+            lease_, jobDirInContainer_, jobDir_, this,
+            [this, id = jobId_, exitCode, status, sceneMs](const QString& e) {
+                if (jobId_ != id)
+                    return;
+                if (!e.isEmpty())
+                    warning(jobId_, QStringLiteral("copy out of the container: %1").arg(e));
+                moveMediaBack();
+                concludeScene(exitCode, status, sceneMs);
+            });
+        return;
+    }
+    moveMediaBack();
+    concludeScene(exitCode, status, sceneMs);
+}
 
+void ManimExecutionAgent::concludeScene(int exitCode, QProcess::ExitStatus status, qint64 sceneMs) {
     if (cancelled_) {
         finish(ResultStatus::Cancelled,
                makeError(ErrorCategory::Cancelled, QStringLiteral("Render cancelled."), {}));
@@ -574,6 +805,18 @@ void ManimExecutionAgent::onProcessFinished(int exitCode, QProcess::ExitStatus s
     outcome.timedOut = timedOut_;
     outcome.scriptPathInJob = scriptInJob_;
     outcome.backend = options_.backend;
+    if (options_.backend == RenderBackend::Docker) {
+        // Classified like the sandbox: the container stops the same things (network, files
+        // outside the job, limits). Tracebacks name the script at its container path.
+        outcome.backend = RenderBackend::Sandbox;
+        outcome.scriptPathInJob =
+            QDir(jobDirInContainer_).filePath(QFileInfo(scriptInJob_).fileName());
+        outcome.memoryLimitMb = options_.memoryLimitMb;
+        outcome.maxProcesses = options_.maxProcesses;
+        outcome.cpuTimeLimitSec = options_.cpuTimeLimitSec;
+        outcome.hiddenPaths = {QDir::homePath(), QStringLiteral("/home"), QStringLiteral("/root"),
+                               QStringLiteral("/run")};
+    }
     if (options_.backend == RenderBackend::Sandbox) {
         outcome.memoryLimitMb = options_.memoryLimitMb;
         outcome.maxProcesses = options_.maxProcesses;
@@ -616,6 +859,8 @@ void ManimExecutionAgent::onProcessFinished(int exitCode, QProcess::ExitStatus s
     ErrorReport report = classifyRenderFailure(outcome);
     // The job folder is gone after the job: show the user's own file in the traceback.
     const QString userScript = QFileInfo(options_.scriptPath).absoluteFilePath();
+    report.detail.replace(outcome.scriptPathInJob, userScript);
+    report.message.replace(outcome.scriptPathInJob, userScript);
     report.detail.replace(scriptInJob_, userScript);
     report.message.replace(scriptInJob_, userScript);
     result_.failedScene = currentScene_;
@@ -661,7 +906,13 @@ void ManimExecutionAgent::finish(ResultStatus status, const ErrorReport& error) 
         result_.result.error =
             makeError(ErrorCategory::Cancelled, QStringLiteral("Render cancelled."), {});
     result_.result.timings.elapsedMs = jobClock_.elapsed();
+    moveMediaBack();
     cleanupJobFolder();
+    if (lease_.isValid()) {
+        if (docker_)
+            docker_->release(lease_); // reaped before anyone else gets it
+        lease_ = ContainerLease{};
+    }
     info(jobId_,
          QStringLiteral("job %1 after %2 ms").arg(statusName(status)).arg(jobClock_.elapsed()));
     const RenderResult result = result_;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "BaseAgent.h"
+#include "DockerAgent.h"
 #include "ErrorClassifier.h"
 #include "ProgressParser.h"
 #include "RenderOptions.h"
@@ -30,6 +31,11 @@ struct RenderResult {
     QString mediaDir;
     QString manimVersion;
     RenderBackend backend = RenderBackend::Auto; // the one used (Auto resolved)
+    // The docker backend: the container it ran in, whether it was warm already, and how long
+    // getting it took (engine check, image, start).
+    QString container;
+    bool containerReused = false;
+    qint64 containerWaitMs = 0;
 };
 
 // Live progress of a render job.
@@ -48,6 +54,9 @@ struct RenderProgress {
 // shell, stdin closed, its own process group (cancel and timeout take every child with it).
 // With the sandbox backend that process is bwrap, and the render runs inside it (its own PID
 // namespace: when bwrap goes, everything the script started goes with it).
+// With the docker backend the process is the engine's `exec` into a container the DockerAgent
+// keeps warm; the job folder lives in the container's work root, the script's media folder is
+// moved into it for the scene and back afterwards.
 // One job at a time per agent.
 class ManimExecutionAgent : public BaseAgent {
     Q_OBJECT
@@ -59,6 +68,10 @@ public:
     QString python() const { return python_; }
     void setKillGraceMs(int ms) { killGraceMs_ = ms; }
     void setKeepJobFolders(bool keep) { keepJobFolders_ = keep; }
+    // The containers of the docker backend. Without one set, the agent makes its own on first
+    // use (its containers go with it). A shared one keeps containers warm across agents.
+    void setDockerAgent(DockerAgent* docker);
+    DockerAgent* dockerAgent();
 
     // Starts a job and returns its id; finished() follows exactly once.
     QString render(const RenderOptions& options);
@@ -77,11 +90,20 @@ Q_SIGNALS:
     void finished(const omega::RenderResult& result);
     // Something the user should see even without the log (e.g. no sandbox here).
     void notice(const QString& jobId, const QString& text);
+    // The docker backend's slow steps: pulling the image (pull's own progress lines), starting
+    // a container.
+    void containerProgress(const QString& jobId, const QString& line);
 
 private:
     void startSceneFinder();
     void onScenesFound(const SceneListResult& list);
     bool prepareSandbox();
+    bool prepareJobFolder();
+    void acquireContainer();
+    void launchProcess();
+    bool moveMediaIntoJob();
+    void moveMediaBack();
+    void concludeScene(int exitCode, QProcess::ExitStatus status, qint64 sceneMs);
     void startNextScene();
     // The one place that decides how a scene's process starts: the render Python as it is
     // (local) or inside bubblewrap (sandbox), with the matching environment and limits.
@@ -123,6 +145,10 @@ private:
     QElapsedTimer sceneClock_;
     QPointer<QProcess> process_;
     QPointer<SceneFinder> sceneFinder_;
+    QPointer<DockerAgent> docker_;
+    ContainerLease lease_; // the docker backend's container while the job holds it
+    QString jobDirInContainer_;
+    bool mediaInJob_ = false; // the media folder is in the job folder (docker backend)
     QTimer timeoutTimer_;
     QTimer killTimer_;
 };

@@ -15,6 +15,11 @@ bool hasEnvironment(const char* name) {
     return !qEnvironmentVariableIsEmpty(name);
 }
 
+QString& mediaRootOverride() {
+    static QString path;
+    return path;
+}
+
 QString standardDir(QStandardPaths::StandardLocation location) {
     // Fixed folder name, independent of the executable's name (omega vs omega-studio).
     return QDir(QStandardPaths::writableLocation(location))
@@ -38,7 +43,12 @@ QString jobsDir() {
     return QDir(dataDir()).filePath(QStringLiteral("jobs"));
 }
 QString mediaRootDir() {
+    if (!mediaRootOverride().isEmpty())
+        return mediaRootOverride();
     return QDir(dataDir()).filePath(QStringLiteral("media"));
+}
+void setMediaRootOverride(const QString& path) {
+    mediaRootOverride() = path.trimmed().isEmpty() ? QString() : QDir::cleanPath(path.trimmed());
 }
 QString logFilePath() {
     return QDir(dataDir()).filePath(QStringLiteral("logs/omega.log"));
@@ -73,6 +83,16 @@ QString renderPython() {
     if (hasEnvironment("OMEGA_PYTHON"))
         return qEnvironmentVariable("OMEGA_PYTHON");
     return QDir(venvDir()).filePath(QStringLiteral("bin/python"));
+}
+
+QString setupHint() {
+    const QString checkout = QStringLiteral(OMEGA_SOURCE_DIR);
+    const bool sourceCheckout = QDir::cleanPath(resourcesDir()) ==
+                                    QDir::cleanPath(checkout + QStringLiteral("/resources")) &&
+                                QFileInfo::exists(checkout + QStringLiteral("/scripts/setup.sh"));
+    if (sourceCheckout)
+        return QStringLiteral("Run scripts/setup.sh");
+    return QStringLiteral("Run `omega setup` (or Settings → Render environment)");
 }
 
 bool ensureDir(const QString& path) {

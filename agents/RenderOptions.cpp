@@ -119,6 +119,8 @@ std::optional<RenderBackend> backendFromName(const QString& name) {
         return RenderBackend::Sandbox;
     if (lower == QLatin1String("auto"))
         return RenderBackend::Auto;
+    if (lower == QLatin1String("docker"))
+        return RenderBackend::Docker;
     return std::nullopt;
 }
 
@@ -130,8 +132,33 @@ QString backendName(RenderBackend backend) {
         return QStringLiteral("sandbox");
     case RenderBackend::Auto:
         return QStringLiteral("auto");
+    case RenderBackend::Docker:
+        return QStringLiteral("docker");
     }
     return QStringLiteral("local");
+}
+
+std::optional<ContainerEngineChoice> engineChoiceFromName(const QString& name) {
+    const QString lower = name.toLower();
+    if (lower == QLatin1String("auto"))
+        return ContainerEngineChoice::Auto;
+    if (lower == QLatin1String("docker"))
+        return ContainerEngineChoice::Docker;
+    if (lower == QLatin1String("podman"))
+        return ContainerEngineChoice::Podman;
+    return std::nullopt;
+}
+
+QString engineChoiceName(ContainerEngineChoice choice) {
+    switch (choice) {
+    case ContainerEngineChoice::Docker:
+        return QStringLiteral("docker");
+    case ContainerEngineChoice::Podman:
+        return QStringLiteral("podman");
+    case ContainerEngineChoice::Auto:
+        break;
+    }
+    return QStringLiteral("auto");
 }
 
 QSize resolutionFor(Quality quality, Aspect aspect) {

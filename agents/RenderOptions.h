@@ -25,9 +25,18 @@ QString aspectName(Aspect aspect);
 // no home folder, no secrets, limits on memory, processes and CPU time.
 // Auto: Sandbox where bubblewrap works on this machine (probed once per process, without
 // blocking, by the agent that renders), else Local with a warning.
-enum class RenderBackend { Local, Sandbox, Auto };
-std::optional<RenderBackend> backendFromName(const QString& name); // local sandbox auto
+// Docker: inside a Docker or Podman container (DockerAgent.h): no network, non-root, read-only
+// image, only the job folder mounted, memory / CPU / pids limits; a warm container is reused.
+enum class RenderBackend { Local, Sandbox, Auto, Docker };
+std::optional<RenderBackend> backendFromName(const QString& name); // local sandbox auto docker
 QString backendName(RenderBackend backend);
+
+// Which container engine the docker backend uses. Auto: docker when its daemon answers, else
+// podman.
+enum class ContainerEngineChoice { Auto, Docker, Podman };
+std::optional<ContainerEngineChoice>
+engineChoiceFromName(const QString& name); // auto docker podman
+QString engineChoiceName(ContainerEngineChoice choice);
 
 // What to render and how. Defaults match `manim render` with no flags except the quality,
 // which callers choose.
@@ -50,6 +59,13 @@ struct RenderOptions {
     int memoryLimitMb = 4096;   // address space (RLIMIT_AS)
     int maxProcesses = 512;     // processes and threads of the sandbox (RLIMIT_NPROC)
     int cpuTimeLimitSec = 3600; // CPU time (RLIMIT_CPU); the wall-clock limit is timeoutSec
+    // The docker backend.
+    ContainerEngineChoice engine = ContainerEngineChoice::Auto;
+    QString image;              // empty: omega-render:<manim version> if present, else the
+                                // official manimcommunity/manim:v<manim version>
+    double cpus = 2.0;          // CPUs of the container (--cpus); 0: no limit
+    int containerIdleSec = 600; // a warm container idle this long is removed
+    bool reuseContainer = true; // false: a fresh container per render (cold)
 };
 
 // Pixel size and frame rate actually rendered.

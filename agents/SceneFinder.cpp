@@ -122,8 +122,9 @@ void SceneFinder::find(const QString& scriptPath, const QString& jobId) {
         early.result.error.category = ErrorCategory::Environment;
         early.result.error.message =
             QStringLiteral("The render Python is missing (%1).").arg(python_);
-        early.result.error.hint = QStringLiteral(
-            "Run scripts/setup.sh to create the Manim environment, or set OMEGA_VENV.");
+        early.result.error.hint =
+            QStringLiteral("%1 to create the Manim environment, or set OMEGA_VENV.")
+                .arg(paths::setupHint());
     } else {
         early.result.status = ResultStatus::Ok;
     }
@@ -167,7 +168,8 @@ void SceneFinder::find(const QString& scriptPath, const QString& jobId) {
                 list.result.error.message =
                     QStringLiteral("Cannot start the render Python (%1): %2")
                         .arg(python_, process->errorString());
-                list.result.error.hint = QStringLiteral("Run scripts/setup.sh, or set OMEGA_VENV.");
+                list.result.error.hint =
+                    QStringLiteral("%1, or set OMEGA_VENV.").arg(paths::setupHint());
                 finishWith(list);
             });
     connect(process, &QProcess::finished, this,

@@ -196,8 +196,9 @@ void parseGateOutput(const QByteArray& json, GateReport& report) {
         report.result.status = ResultStatus::Failed;
         report.result.error.category = ErrorCategory::Environment;
         report.result.error.message = environmentError;
-        report.result.error.hint = QStringLiteral(
-            "Run scripts/setup.sh to install Manim in the render environment (omega doctor).");
+        report.result.error.hint =
+            QStringLiteral("%1 to install Manim in the render environment (omega doctor).")
+                .arg(paths::setupHint());
     }
 }
 
@@ -311,8 +312,8 @@ void ScriptGate::check(const QString& text, const QString& displayName, const QS
     if (!QFileInfo(python_).isExecutable())
         return fail(ErrorCategory::Environment,
                     QStringLiteral("The render Python is missing (%1).").arg(python_),
-                    QStringLiteral("Run scripts/setup.sh to create the Manim environment, or set "
-                                   "OMEGA_VENV."));
+                    QStringLiteral("%1 to create the Manim environment, or set OMEGA_VENV.")
+                        .arg(paths::setupHint()));
     const QString checker = paths::resourcePath(QStringLiteral("gate/check_script.py"));
     if (!QFileInfo::exists(checker))
         return fail(ErrorCategory::Environment,
@@ -378,7 +379,7 @@ void ScriptGate::check(const QString& text, const QString& displayName, const QS
                     QStringLiteral("Cannot start the render Python (%1): %2")
                         .arg(python_, process->errorString());
                 report.result.error.hint =
-                    QStringLiteral("Run scripts/setup.sh, or set OMEGA_VENV.");
+                    QStringLiteral("%1, or set OMEGA_VENV.").arg(paths::setupHint());
                 finish(report);
             });
     connect(process, &QProcess::finished, this,

@@ -12,7 +12,7 @@ seconds="${1:-30}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/build-fuzz"
 fixtures="$root/tests/fixtures/manim"
-targets=(fuzz_progressparser fuzz_errorclassifier fuzz_sseparser fuzz_codeextractor)
+targets=(fuzz_progressparser fuzz_errorclassifier fuzz_sseparser fuzz_codeextractor fuzz_fencefilter)
 
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ not found" >&2; exit 2; }
 
@@ -48,6 +48,11 @@ for stream in "$root"/tests/fixtures/sse/*; do
     { printf '\000\100\000'; head -c 4096 "$stream"; } >"$build/seeds/fuzz_sseparser/$(basename "$stream")"
 done
 cp "$root"/tests/fixtures/answers/*.md "$build/seeds/fuzz_codeextractor/"
+# The fence filter: the same answers behind a cut-pattern byte.
+mkdir -p "$build/seeds/fuzz_fencefilter"
+for answer in "$root"/tests/fixtures/answers/*.md; do
+    { printf '\003'; cat "$answer"; } >"$build/seeds/fuzz_fencefilter/$(basename "$answer")"
+done
 
 status=0
 for target in "${targets[@]}"; do

@@ -3,8 +3,11 @@
 #   1. Debian packages (Qt 6.4, QtKeychain, QScintilla, GStreamer, ffmpeg, LaTeX, build tools…)
 #   2. .venv at the repository root with the pinned Manim CE (resources/render-requirements.txt)
 #   3. the build (CMake preset "default" → build/, executables in build/bin/)
-# Usage: scripts/setup.sh [--no-build] [--test-tools]
-#   --test-tools also installs what the test suite needs (Xvfb, gnome-keyring, clang…).
+#   4. the container render image omega-render:<manim version>, when podman or a working
+#      docker is present (packaging/container/build-image.sh; cached, rebuilt on changes)
+# Usage: scripts/setup.sh [--no-build] [--test-tools] [--no-image]
+#   --test-tools also installs what the test suite needs (Xvfb, gnome-keyring, clang, podman…).
+#   --no-image (or OMEGA_SKIP_IMAGE=1) skips the render image.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -12,10 +15,13 @@ cd "$repo"
 
 build=1
 test_tools=0
+image=1
+[ "${OMEGA_SKIP_IMAGE:-0}" = 1 ] && image=0
 for arg in "$@"; do
     case "$arg" in
         --no-build) build=0 ;;
         --test-tools) test_tools=1 ;;
+        --no-image) image=0 ;;
         *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
     esac
 done
@@ -41,9 +47,16 @@ test_packages=(
     xvfb xauth imagemagick dbus-daemon dbus-x11 libsecret-tools
     clang clang-format libclang-rt-14-dev
     desktop-file-utils appstream dpkg-dev
+    # the container render backend and its image (packaging/container/)
+    podman runc uidmap debootstrap
 )
 wanted=("${app_packages[@]}")
 [ "$test_tools" = 1 ] && wanted+=("${test_packages[@]}")
+# The app does not need podman, but where it is installed the render image is built (step 4)
+# and that needs debootstrap.
+if [ "$image" = 1 ] && command -v podman >/dev/null 2>&1; then
+    wanted+=(debootstrap)
+fi
 
 missing=()
 for pkg in "${wanted[@]}"; do
@@ -87,4 +100,27 @@ if [ "$build" = 1 ]; then
     say "Building (cmake --preset default)"
     cmake --preset default ${OMEGA_CMAKE_ARGS:-} >/dev/null
     cmake --build --preset default
+fi
+
+# --- 4. The container render image ------------------------------------------------------------
+# Built from Debian packages and PyPI, never pulled (packaging/container/README.md). Podman is
+# preferred; docker only when its daemon answers.
+if [ "$image" = 0 ]; then
+    say "Render image: skipped (--no-image / OMEGA_SKIP_IMAGE=1)"
+else
+    engine=""
+    if command -v podman >/dev/null 2>&1; then
+        engine=podman
+    elif command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+        engine=docker
+    fi
+    if [ -z "$engine" ]; then
+        say "Render image: skipped — no container engine (install podman to render in containers)"
+    elif ! "$repo/packaging/container/build-image.sh" --engine "$engine"; then
+        echo "setup.sh: the render image omega-render:$manim_pin could not be built (above)." >&2
+        # The tests need the image; the app still renders with the sandbox backend without it.
+        [ "$test_tools" = 1 ] && exit 1
+        echo "setup.sh: continuing: container rendering stays unavailable until it builds" \
+            "(rerun packaging/container/build-image.sh)." >&2
+    fi
 fi

@@ -497,16 +497,19 @@ private Q_SLOTS:
             const QJsonObject check = value.toObject();
             const QString name = check.value(QLatin1String("name")).toString();
             names << name;
-            QVERIFY2(check.value(QLatin1String("ok")).toBool(),
-                     qPrintable(name + QLatin1Char(' ') +
-                                check.value(QLatin1String("detail")).toString()));
+            // The docker backend's checks depend on a container engine (tst_docker tests them).
+            if (!name.startsWith(QLatin1String("docker")))
+                QVERIFY2(check.value(QLatin1String("ok")).toBool(),
+                         qPrintable(name + QLatin1Char(' ') +
+                                    check.value(QLatin1String("detail")).toString()));
             QVERIFY(check.contains(QLatin1String("required")));
             QVERIFY(check.contains(QLatin1String("hint")));
             QVERIFY2(!check.value(QLatin1String("detail")).toString().isEmpty(), qPrintable(name));
         }
         names.sort();
         const QStringList expected{
-            QStringLiteral("disk"),           QStringLiteral("dvisvgm"),
+            QStringLiteral("disk"),           QStringLiteral("docker"),
+            QStringLiteral("docker-image"),   QStringLiteral("dvisvgm"),
             QStringLiteral("ffmpeg"),         QStringLiteral("latex"),
             QStringLiteral("latex-packages"), QStringLiteral("manim"),
             QStringLiteral("python"),         QStringLiteral("render-libraries"),

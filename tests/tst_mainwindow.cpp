@@ -331,8 +331,9 @@ void TestMainWindow::editsAreAutosaved() {
     QTRY_COMPARE_WITH_TIMEOUT(window.sceneBox()->count(), 1, 30000);
 
     // Typing adds a second scene: the working copy is saved and the picker follows.
-    QPlainTextEdit* edit = window.editor()->textEdit();
-    edit->moveCursor(QTextCursor::End);
+    QsciScintilla* edit = window.editor()->scintilla();
+    edit->SendScintilla(QsciScintillaBase::SCI_DOCUMENTEND);
+    edit->setAutoIndent(false); // the lines below carry their own indentation
     const QStringList lines = {QString(), QStringLiteral("class Second(Scene):"),
                                QStringLiteral("    pass")};
     for (const QString& line : lines) {

@@ -2,6 +2,7 @@
 #include "Logger.h"
 #include "MainWindow.h"
 #include "Paths.h"
+#include "StudioSettings.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -34,6 +35,7 @@ int main(int argc, char* argv[]) {
     parser.process(app);
 
     omega::Logger::instance().setLogFile(omega::paths::logFilePath());
+    omega::paths::setMediaRootOverride(omega::StudioSettings::load().mediaRoot);
 
     omega::ui::MainWindowOptions options;
     options.autoRender = !parser.isSet(noAutoRenderOption);

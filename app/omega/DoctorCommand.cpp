@@ -10,6 +10,24 @@
 
 namespace omega::cli {
 
+namespace {
+// Whether each render backend can run, from the checks: local needs the render environment,
+// sandbox bubblewrap besides, docker an engine and the image.
+QJsonObject backendReadiness(const DoctorReport& report) {
+    bool local = true;
+    QHash<QString, bool> ok;
+    for (const EnvironmentCheck& check : report.checks) {
+        ok.insert(check.name, check.ok);
+        if (check.required && !check.ok)
+            local = false;
+    }
+    return QJsonObject{{QStringLiteral("local"), local},
+                       {QStringLiteral("sandbox"), local && ok.value(QStringLiteral("sandbox"))},
+                       {QStringLiteral("docker"), ok.value(QStringLiteral("docker")) &&
+                                                      ok.value(QStringLiteral("docker-image"))}};
+}
+} // namespace
+
 int runDoctor(const QStringList& arguments) {
     QCommandLineParser parser;
     parser.setApplicationDescription(
@@ -17,6 +35,11 @@ int runDoctor(const QStringList& arguments) {
     parser.addHelpOption();
     const QCommandLineOption jsonOpt(QStringLiteral("json"), QStringLiteral("Print JSON."));
     parser.addOption(jsonOpt);
+    const QCommandLineOption engineOpt(
+        QStringLiteral("engine"),
+        QStringLiteral("Container engine to check: auto (default), docker or podman."),
+        QStringLiteral("NAME"), QStringLiteral("auto"));
+    parser.addOption(engineOpt);
     if (!parser.parse(arguments))
         return usageError(parser.errorText(), arguments.contains(QStringLiteral("--json")));
     if (parser.isSet(QStringLiteral("help"))) {
@@ -24,8 +47,14 @@ int runDoctor(const QStringList& arguments) {
         return ExitOk;
     }
     const bool json = parser.isSet(jsonOpt);
+    const auto engine = engineChoiceFromName(parser.value(engineOpt));
+    if (!engine)
+        return usageError(
+            QStringLiteral("Unknown container engine \"%1\".").arg(parser.value(engineOpt)), json,
+            QStringLiteral("Use --engine auto, docker or podman."));
 
     EnvironmentDoctor doctor;
+    doctor.setContainerEngine(*engine);
     int exitCode = ExitFailed;
     if (!json) {
         QObject::connect(
@@ -55,11 +84,19 @@ int runDoctor(const QStringList& arguments) {
                 QJsonObject object{{QStringLiteral("status"), statusName(report.result.status)},
                                    {QStringLiteral("python"), paths::renderPython()},
                                    {QStringLiteral("data_dir"), paths::dataDir()},
-                                   {QStringLiteral("checks"), checks}};
+                                   {QStringLiteral("checks"), checks},
+                                   {QStringLiteral("backends"), backendReadiness(report)}};
                 if (!report.result.ok())
                     object.insert(QStringLiteral("error"), errorJson(report.result.error));
                 printJson(object);
             } else {
+                const QJsonObject backends = backendReadiness(report);
+                QStringList ready;
+                for (auto it = backends.begin(); it != backends.end(); ++it)
+                    ready << QStringLiteral("%1 %2").arg(
+                        it.key(), it.value().toBool() ? QStringLiteral("ready")
+                                                      : QStringLiteral("not ready"));
+                out() << "Backends: " << ready.join(QLatin1String(", ")) << '\n';
                 out() << (report.result.ok() ? QStringLiteral("Ready to render.")
                                              : report.result.error.message)
                       << '\n';

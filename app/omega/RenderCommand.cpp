@@ -83,6 +83,11 @@ QJsonObject renderResultJson(const RenderResult& result) {
                        {QStringLiteral("media_dir"), result.mediaDir},
                        {QStringLiteral("manim_version"), result.manimVersion},
                        {QStringLiteral("backend"), backendName(result.backend)}};
+    if (!result.container.isEmpty())
+        object.insert(QStringLiteral("container"),
+                      QJsonObject{{QStringLiteral("name"), result.container},
+                                  {QStringLiteral("reused"), result.containerReused},
+                                  {QStringLiteral("wait_ms"), result.containerWaitMs}});
     if (!result.result.ok()) {
         object.insert(QStringLiteral("error"), errorJson(result.result.error));
         if (!result.failedScene.isEmpty())
@@ -128,16 +133,32 @@ void RenderOptionParser::addTo(QCommandLineParser& parser, bool withSceneSelecti
                QStringLiteral("Do not reuse Manim's cached animations.")),
         option({QStringLiteral("backend")},
                QStringLiteral("Where the script runs: sandbox (the default where bubblewrap "
-                              "works: no network, no home folder, limits) or local "
+                              "works: no network, no home folder, limits), docker (a Docker or "
+                              "Podman container, kept warm between renders) or local "
                               "(unconfined)."),
                QStringLiteral("NAME")),
         option({QStringLiteral("media-dir")},
                QStringLiteral("Manim media folder (default: one per script in the data folder)."),
                QStringLiteral("DIR")),
         option({QStringLiteral("memory-limit")},
-               QStringLiteral("Memory limit of each render process in the sandbox, in MiB "
-                              "(default 4096)."),
+               QStringLiteral("Memory limit of each render process in the sandbox or "
+                              "container, in MiB (default 4096)."),
                QStringLiteral("MB")),
+        option({QStringLiteral("engine")},
+               QStringLiteral("Container engine of --backend docker: auto (default: docker when "
+                              "its daemon answers, else podman), docker or podman."),
+               QStringLiteral("NAME"), QStringLiteral("auto")),
+        option({QStringLiteral("image")},
+               QStringLiteral("Render image of --backend docker (default: omega-render:<manim "
+                              "version> when built here, else manimcommunity/manim)."),
+               QStringLiteral("IMAGE")),
+        option({QStringLiteral("cpus")},
+               QStringLiteral("CPUs of the render container (default 2; 0: no limit)."),
+               QStringLiteral("N")),
+        option({QStringLiteral("container-reuse")},
+               QStringLiteral("on (default): keep the container warm between renders; off: a "
+                              "fresh container for every render."),
+               QStringLiteral("on|off"), QStringLiteral("on")),
     };
     if (!withSceneSelection) { // generate --render: the output option is the script's
         options_.removeAt(8);
@@ -197,13 +218,29 @@ int RenderOptionParser::read(const QCommandLineParser& parser, bool json,
             return usageError(
                 QStringLiteral("--memory-limit takes a number of MiB from 256 to 1048576."), json);
     }
+    const auto engine = engineChoiceFromName(value("engine"));
+    if (!engine)
+        return usageError(QStringLiteral("Unknown container engine \"%1\".").arg(value("engine")),
+                          json, QStringLiteral("Use --engine auto, docker or podman."));
+    options->engine = *engine;
+    options->image = value("image").trimmed();
+    if (parser.isSet(QStringLiteral("cpus"))) {
+        bool ok = false;
+        options->cpus = value("cpus").toDouble(&ok);
+        if (!ok || options->cpus < 0 || options->cpus > 1024)
+            return usageError(QStringLiteral("--cpus takes a number of CPUs (0: no limit)."), json);
+    }
+    const QString reuse = value("container-reuse").toLower();
+    if (reuse != QLatin1String("on") && reuse != QLatin1String("off"))
+        return usageError(QStringLiteral("--container-reuse takes on or off."), json);
+    options->reuseContainer = reuse == QLatin1String("on");
     // Last, so that nothing is printed before a usage error. The warnings go to stderr, never
     // into --json's stdout.
     if (parser.isSet(QStringLiteral("backend"))) {
         const auto backend = backendFromName(value("backend"));
         if (!backend)
             return usageError(QStringLiteral("Unknown backend \"%1\".").arg(value("backend")), json,
-                              QStringLiteral("Use --backend sandbox or --backend local."));
+                              QStringLiteral("Use --backend sandbox, docker or local."));
         options->backend = *backend;
         if (*backend == RenderBackend::Local)
             err() << "warning: rendering without a sandbox (--backend local): the script runs "
@@ -226,6 +263,15 @@ int runRenderJob(const RenderOptions& options, bool json, RenderResult* resultOu
     QObject::connect(&agent, &ManimExecutionAgent::notice, &agent,
                      [](const QString&, const QString& text) {
                          err() << "warning: " << text << '\n';
+                         err().flush();
+                     });
+    // The container's slow steps (pulling the image, starting it), on a terminal.
+    QObject::connect(&agent, &ManimExecutionAgent::containerProgress, &agent,
+                     [&printer, json](const QString&, const QString& line) {
+                         if (json || !stderrIsTerminal())
+                             return;
+                         printer.clear();
+                         err() << "container: " << line << '\n';
                          err().flush();
                      });
     QObject::connect(&agent, &ManimExecutionAgent::finished, &agent,

@@ -8,6 +8,7 @@
 #include "ProvidersCommand.h"
 #include "RenderCommand.h"
 #include "ScenesCommand.h"
+#include "SetupCommand.h"
 
 #include <QCoreApplication>
 
@@ -21,6 +22,7 @@ const char* const kUsage =
     "  scenes FILE   list the scenes in a script without running it\n"
     "  check FILE    check a script before rendering, without running it (--fix, --json)\n"
     "  doctor        check Python, Manim, LaTeX, ffmpeg and disk, with fixes\n"
+    "  setup         create the render environment (the venv with Manim; --force, --check)\n"
     "  generate \"PROMPT\"  write a Manim script with an AI provider (--render to render it)\n"
     "  providers     list | test NAME | add NAME --type TYPE | remove NAME\n"
     "  keys          set PROVIDER (key on stdin) | delete PROVIDER: API keys in the OS keychain\n"
@@ -69,6 +71,8 @@ int main(int argc, char* argv[]) {
         return cli::runScenes(commandArgs);
     if (command == QLatin1String("check"))
         return cli::runCheck(commandArgs);
+    if (command == QLatin1String("setup"))
+        return cli::runSetup(commandArgs);
     if (command == QLatin1String("doctor"))
         return cli::runDoctor(commandArgs);
     if (command == QLatin1String("generate"))
