@@ -92,7 +92,8 @@ QString setupHint() {
                                 QFileInfo::exists(checkout + QStringLiteral("/scripts/setup.sh"));
     if (sourceCheckout)
         return QStringLiteral("Run scripts/setup.sh");
-    return QStringLiteral("Run `omega setup` (or Settings → Render environment)");
+    return QStringLiteral(
+        "Run `omega setup` (or, in Omega Studio, File → Create the Render Environment)");
 }
 
 bool ensureDir(const QString& path) {

@@ -25,10 +25,12 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QLabel>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QProcess>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -102,6 +104,7 @@ private Q_SLOTS:
     void historySurvivesARestart();
     void noProviderShowsTheWayToAddOne();
     void layoutIsRestored();
+    void firstRunCreatesTheRenderEnvironment();
 
 private:
     QString writeScript(const QString& name, const QString& text);
@@ -201,6 +204,7 @@ void TestStudio::promptStreamsIntoTheEditorThenRendersAndPlays() {
     const auto generation = generated.at(0).at(0).value<omega::GenerationResult>();
     QVERIFY2(generation.result.ok(), qPrintable(generation.result.error.message));
     QCOMPARE(window.editor()->text(), kGoodScript);
+    QCOMPARE(window.sceneBox()->currentText(), QStringLiteral("Hello"));
     QVERIFY2(seen.size() >= 5, qPrintable(QString::number(seen.size())));
     for (const QString& partial : std::as_const(seen)) {
         QVERIFY2(kGoodScript.startsWith(partial), qPrintable(partial));
@@ -421,6 +425,41 @@ void TestStudio::layoutIsRestored() {
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     QCOMPARE(window.size(), QSize(1350, 777));
     QCOMPARE(window.quality(), omega::Quality::Medium);
+}
+
+void TestStudio::firstRunCreatesTheRenderEnvironment() {
+    // An installed app's first run: no render Python. The window asks, then creates the venv
+    // (here from a one-package requirements file, so the test needs only PyPI and seconds).
+    QTemporaryDir venvRoot;
+    QVERIFY(venvRoot.isValid());
+    const QString venv = QDir(venvRoot.path()).filePath(QStringLiteral("venv"));
+    const QString requirements =
+        writeScript(QStringLiteral("requirements.txt"), QStringLiteral("six==1.16.0\n"));
+    const QByteArray oldVenv = qgetenv("OMEGA_VENV");
+    qputenv("OMEGA_VENV", venv.toUtf8());
+    qputenv("OMEGA_RENDER_REQUIREMENTS", requirements.toUtf8());
+    const auto restore = qScopeGuard([&] {
+        qputenv("OMEGA_VENV", oldVenv);
+        qunsetenv("OMEGA_RENDER_REQUIREMENTS");
+    });
+
+    MainWindow window(optionsFor(writeScript(QStringLiteral("first.py"), kGoodScript)));
+    window.show();
+    QSignalSpy finished(&window, &MainWindow::renderEnvironmentFinished);
+    QMessageBox* question = nullptr;
+    QTRY_VERIFY_WITH_TIMEOUT((question = window.findChild<QMessageBox*>()) != nullptr, 5000);
+    QVERIFY(question->text().contains(venv));
+    QVERIFY(window.statusText().contains(QLatin1String("Create the Render Environment")));
+    screenshot(QStringLiteral("studio-first-run"));
+    QTest::mouseClick(question->button(QMessageBox::Yes), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(window.isBusy(), 5000);
+    QCOMPARE(window.renderButton()->text(), QStringLiteral("Cancel"));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 300000);
+    const auto result = finished.at(0).at(0).value<omega::RenderEnvironmentResult>();
+    QVERIFY2(result.result.ok(), qPrintable(window.statusText()));
+    QVERIFY(QFileInfo(QDir(venv).filePath(QStringLiteral("bin/python"))).isExecutable());
+    QVERIFY2(window.statusText().contains(QLatin1String("ready")), qPrintable(window.statusText()));
+    QVERIFY(!window.isBusy());
 }
 
 QTEST_MAIN(TestStudio)

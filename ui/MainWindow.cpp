@@ -137,6 +137,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     , debugger_(new AIScriptDebuggingAgent(network_, this))
     , healer_(new HealingPipeline(network_, this))
     , keyStore_(new KeyStore(this))
+    , environment_(new RenderEnvironmentAgent(this))
     , history_(new HistoryStore(this)) {
     qRegisterMetaType<omega::RenderResult>();
     qRegisterMetaType<omega::RenderProgress>();
@@ -177,8 +178,13 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     }
     if (!history_->isOpen() && !historyError.isEmpty())
         setStatus(StatusKind::Warning, tr("History is off: %1").arg(historyError));
-    if (opened && options.autoRender && settings_.renderOnOpen)
+    if (!QFileInfo(paths::renderPython()).isExecutable()) {
+        // An installed app on its first run: no Manim yet. Offer to make it, then render.
+        renderAfterSetup_ = opened && options.autoRender && settings_.renderOnOpen;
+        QTimer::singleShot(0, this, &MainWindow::offerRenderEnvironment);
+    } else if (opened && options.autoRender && settings_.renderOnOpen) {
         QTimer::singleShot(0, this, &MainWindow::startRender);
+    }
 }
 
 MainWindow::~MainWindow() {
@@ -347,6 +353,9 @@ void MainWindow::buildMenus() {
     saveAs->setShortcut(QKeySequence::SaveAs);
     file->addAction(tr("Open the &Welcome Example"), this, &MainWindow::openExample);
     file->addSeparator();
+    file->addAction(tr("Create the Render &Environment"), this,
+                    &MainWindow::createRenderEnvironment);
+    file->addSeparator();
     QAction* settings = file->addAction(tr("&Settings…"), this, &MainWindow::showSettings);
     settings->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Comma));
     settings->setMenuRole(QAction::PreferencesRole);
@@ -465,6 +474,17 @@ void MainWindow::connectAgents() {
             &MainWindow::onGenerationFinished);
 
     connect(debugger_, &AIScriptDebuggingAgent::finished, this, &MainWindow::onFixFinished);
+
+    connect(environment_, &RenderEnvironmentAgent::progress, this,
+            [this](const RenderEnvironmentProgress& progress) {
+                progressBar_->setRange(0, 100);
+                progressBar_->setValue(progress.percent);
+                progressLabel_->setText(progress.activity);
+                setStatus(StatusKind::Busy,
+                          tr("Creating the render environment: %1").arg(progress.activity));
+            });
+    connect(environment_, &RenderEnvironmentAgent::finished, this,
+            &MainWindow::onRenderEnvironmentFinished);
 
     connect(healer_, &HealingPipeline::renderProgress, this, &MainWindow::onProgress);
     connect(healer_, &HealingPipeline::stepChanged, this,
@@ -771,7 +791,9 @@ void MainWindow::setQuality(Quality quality) {
 }
 
 void MainWindow::toggleRender() {
-    if (isRendering())
+    if (busy_ == Busy::SettingUp)
+        environment_->cancel();
+    else if (isRendering())
         cancelRender();
     else
         startRender();
@@ -1038,6 +1060,9 @@ void MainWindow::onGenerationFinished(const GenerationResult& result) {
     sceneBox_->clear();
     for (const QString& scene : result.sceneNames)
         sceneBox_->addItem(scene);
+    // With a placeholder text, adding items leaves the combo on "no selection".
+    sceneBox_->setCurrentIndex(sceneBox_->count() > 0 ? 0 : -1);
+    sceneBox_->setEnabled(sceneBox_->count() > 0);
     findScenes();
     startHealingRender();
 }
@@ -1467,6 +1492,78 @@ void MainWindow::onHistoryEntryDeleted(qint64 entryId) {
 
 // --- Dialogs ------------------------------------------------------------------------------------
 
+void MainWindow::offerRenderEnvironment() {
+    setStatus(StatusKind::Warning,
+              tr("Manim is not installed yet: File → Create the Render Environment sets it up."));
+    if (qEnvironmentVariableIntValue("OMEGA_NO_SETUP_PROMPT") != 0)
+        return;
+    auto* box = new QMessageBox(
+        QMessageBox::Question, tr("Set up Manim"),
+        tr("Omega Studio renders with Manim Community Edition %1 in a Python environment of its "
+           "own (%2). It is not there yet. Create it now? This downloads about 150 MB from the "
+           "Python Package Index and takes a few minutes; you can keep working meanwhile.")
+            .arg(QStringLiteral(OMEGA_MANIM_PIN), paths::venvDir()),
+        QMessageBox::Yes | QMessageBox::No, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    connect(box, &QMessageBox::finished, this, [this](int answer) {
+        if (answer == QMessageBox::Yes)
+            createRenderEnvironment();
+    });
+    box->open();
+}
+
+void MainWindow::createRenderEnvironment() {
+    if (isBusy()) {
+        setStatus(StatusKind::Warning, tr("Wait for the current job to finish, or stop it first."));
+        return;
+    }
+    setBusy(Busy::SettingUp);
+    progressBar_->setRange(0, 0);
+    progressLabel_->setText(tr("Creating the render environment…"));
+    setStatus(StatusKind::Busy, tr("Creating the render environment (Cancel stops it)…"));
+    activity_->setStep(tr("Creating the render environment in %1").arg(paths::venvDir()));
+    if (environment_->create().isEmpty()) {
+        setBusy(Busy::None);
+        setStatus(StatusKind::Warning, tr("The render environment is already being created."));
+    }
+}
+
+void MainWindow::onRenderEnvironmentFinished(const RenderEnvironmentResult& result) {
+    if (busy_ == Busy::SettingUp)
+        setBusy(Busy::None);
+    progressBar_->setRange(0, 100);
+    if (result.result.ok()) {
+        progressBar_->setValue(100);
+        progressLabel_->setText(result.skipped ? tr("Up to date") : tr("Ready"));
+        setStatus(StatusKind::Info,
+                  result.skipped ? tr("The render environment is up to date.")
+                                 : tr("The render environment is ready (%1).").arg(result.venvDir));
+        findScenes();
+        if (std::exchange(renderAfterSetup_, false))
+            QTimer::singleShot(0, this, &MainWindow::startRender);
+    } else {
+        progressBar_->setValue(0);
+        const ErrorReport& error = result.result.error;
+        QString text = tr("Could not create the render environment: %1").arg(error.message);
+        if (!error.hint.isEmpty())
+            text += QStringLiteral(" — ") + error.hint;
+        if (!result.missingAptPackages.isEmpty())
+            text +=
+                tr(" (sudo apt install %1)").arg(result.missingAptPackages.join(QLatin1Char(' ')));
+        progressLabel_->setText(result.result.status == ResultStatus::Cancelled ? tr("Cancelled")
+                                                                                : tr("Failed"));
+        setStatus(result.result.status == ResultStatus::Cancelled ? StatusKind::Info
+                                                                  : StatusKind::Error,
+                  result.result.status == ResultStatus::Cancelled
+                      ? tr("Stopped creating the render environment; nothing was left behind.")
+                      : text,
+                  error.detail);
+    }
+    Q_EMIT renderEnvironmentFinished(result);
+    if (closeAfterCancel_)
+        QTimer::singleShot(0, this, &QWidget::close);
+}
+
 void MainWindow::showSettings() {
     if (!settingsDialog_) {
         settingsDialog_ = new SettingsDialog(this);
@@ -1559,7 +1656,7 @@ void MainWindow::setBusy(Busy busy) {
 }
 
 void MainWindow::updateRenderControls() {
-    const bool rendering = isRendering();
+    const bool rendering = isRendering() || busy_ == Busy::SettingUp;
     const QString text = rendering ? tr("Cancel") : tr("Render");
     const QIcon icon =
         style()->standardIcon(rendering ? QStyle::SP_MediaStop : QStyle::SP_MediaPlay);
@@ -1656,6 +1753,10 @@ void MainWindow::closeEvent(QCloseEvent* event) {
         if (!closeAfterCancel_) {
             const auto stopAndClose = [this] {
                 closeAfterCancel_ = true;
+                if (busy_ == Busy::SettingUp) {
+                    environment_->cancel(); // closes once it reports
+                    return;
+                }
                 if (busy_ == Busy::Generating || busy_ == Busy::Fixing) {
                     stopGeneration();
                     QTimer::singleShot(0, this, &QWidget::close);

@@ -5,6 +5,7 @@
 #include "FenceStreamFilter.h"
 #include "HealingPipeline.h"
 #include "ManimExecutionAgent.h"
+#include "RenderEnvironmentAgent.h"
 #include "RenderOptions.h"
 #include "SceneFinder.h"
 #include "SettingsDialog.h"
@@ -79,6 +80,10 @@ public:
     bool reopenHistoryEntry(qint64 entryId);
     void showSettings();
     void showShortcuts();
+    // Creates the render environment (DATA/venv with the pinned Manim), with progress; an
+    // installed app does this on first run, after asking.
+    void createRenderEnvironment();
+    RenderEnvironmentAgent* environmentAgent() const { return environment_; }
 
     // For tests.
     ScriptEditor* editor() const { return editor_; }
@@ -105,6 +110,7 @@ Q_SIGNALS:
     void generationFinished(const omega::GenerationResult& result);
     void fixReady(const omega::FixResult& result);
     void scenesFound(const QStringList& scenes);
+    void renderEnvironmentFinished(const omega::RenderEnvironmentResult& result);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -112,7 +118,7 @@ protected:
 
 private:
     enum class StatusKind { Info, Busy, Warning, Error };
-    enum class Busy { None, Generating, Rendering, Healing, Fixing };
+    enum class Busy { None, Generating, Rendering, Healing, Fixing, SettingUp };
 
     void buildUi();
     void buildMenus();
@@ -152,6 +158,8 @@ private:
     void saveScriptAsDialog();
     void openExample();
     void newScript();
+    void offerRenderEnvironment();
+    void onRenderEnvironmentFinished(const omega::RenderEnvironmentResult& result);
 
     // History.
     qint64 ensureHistoryEntry(const QString& title, const QString& prompt);
@@ -170,6 +178,8 @@ private:
     AIScriptDebuggingAgent* debugger_ = nullptr;
     HealingPipeline* healer_ = nullptr;
     KeyStore* keyStore_ = nullptr;
+    RenderEnvironmentAgent* environment_ = nullptr;
+    bool renderAfterSetup_ = false;
     HistoryStore* history_ = nullptr;
     StudioSettings settings_;
 
