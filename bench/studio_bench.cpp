@@ -10,6 +10,7 @@
 #include "PromptEditor.h"
 #include "ProviderSettings.h"
 #include "ScriptEditor.h"
+#include "VideoPreview.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -20,7 +21,9 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTemporaryDir>
+#include <QThread>
 #include <QTimer>
+#include <QUrl>
 
 #include <algorithm>
 #include <cstdio>
@@ -84,12 +87,22 @@ public:
         timer_.setTimerType(Qt::PreciseTimer);
         connect(&timer_, &QTimer::timeout, this, [this] {
             const qint64 now = clock_.nsecsElapsed();
-            if (last_ > 0)
-                gaps_ << double(now - last_) / 1e6;
+            if (last_ > 0) {
+                const double gap = double(now - last_) / 1e6;
+                gaps_ << gap;
+                if (gap > 50.0)
+                    long_ << QStringLiteral("%1 ms at %2 ms (%3)")
+                                 .arg(gap, 0, 'f', 0)
+                                 .arg(double(now) / 1e6, 0, 'f', 0)
+                                 .arg(phase_);
+            }
             last_ = now;
         });
     }
+    void setPhase(const QString& phase) { phase_ = phase; }
     void start() {
+        long_.clear();
+        phase_ = QStringLiteral("generating");
         gaps_.clear();
         last_ = 0;
         clock_.start();
@@ -111,7 +124,8 @@ public:
                 {QStringLiteral("max_ms"), sorted.isEmpty() ? 0.0 : sorted.last()},
                 {QStringLiteral("p99_ms"), at(0.99)},
                 {QStringLiteral("median_ms"), at(0.5)},
-                {QStringLiteral("over_50ms"), over50}};
+                {QStringLiteral("over_50ms"), over50},
+                {QStringLiteral("long_gaps"), QJsonArray::fromStringList(long_)}};
     }
 
 private:
@@ -119,9 +133,34 @@ private:
     QElapsedTimer clock_;
     qint64 last_ = 0;
     QList<double> gaps_;
+    QStringList long_;
+    QString phase_;
 };
 
 } // namespace
+
+// Names the event behind each long stall: the receiver's class and the event type.
+class TimedApplication : public QApplication {
+public:
+    using QApplication::QApplication;
+    bool notify(QObject* receiver, QEvent* event) override {
+        QElapsedTimer clock;
+        clock.start();
+        const int type = event->type();
+        // Taken before delivery: a DeferredDelete deletes the receiver.
+        const QString receiverClass = QString::fromLatin1(receiver->metaObject()->className());
+        ++depth_;
+        const bool result = QApplication::notify(receiver, event);
+        --depth_;
+        const qint64 ms = clock.elapsed();
+        if (ms > 40 && depth_ == 0)
+            slowEvents
+                << QStringLiteral("%1 ms: %2, event type %3").arg(ms).arg(receiverClass).arg(type);
+        return result;
+    }
+    QStringList slowEvents;
+    int depth_ = 0; // only the outermost event of a nested delivery is reported
+};
 
 int main(int argc, char* argv[]) {
     QTemporaryDir data;
@@ -132,27 +171,41 @@ int main(int argc, char* argv[]) {
     qputenv("OMEGA_CONFIG_DIR", config.path().toUtf8());
     qputenv("OMEGA_NO_CLOSE_PROMPT", "1");
 
-    QApplication app(argc, argv);
+    TimedApplication app(argc, argv);
     QCommandLineParser parser;
     parser.addOption({QStringLiteral("runs"), QStringLiteral("Stall runs (default 3)."),
                       QStringLiteral("N"), QStringLiteral("3")});
     parser.process(app);
     const int runs = qMax(1, parser.value(QStringLiteral("runs")).toInt());
 
-    omega::FakeProviderServer server;
-    server.setExpectedKey(QString()); // a local server: no key
-    if (!server.listen()) {
+    // The fake provider answers from its own thread: its writes are not the window's stalls.
+    QThread serverThread;
+    QObject serverContext; // lives in serverThread: what the calls below run in
+    serverContext.moveToThread(&serverThread);
+    serverThread.start();
+    omega::FakeProviderServer* server = nullptr;
+    const QString script = bigScript();
+    QUrl serverUrl;
+    QMetaObject::invokeMethod(
+        &serverContext,
+        [&] {
+            server = new omega::FakeProviderServer;
+            server->setExpectedKey(QString()); // a local server: no key
+            server->setAnswer(QStringLiteral("```python\n%1```\n").arg(script));
+            omega::FakeProviderConfig fake = server->config();
+            fake.chunkSize = 16; // about 1,300 deltas, as fast as the socket takes them
+            server->setConfig(fake);
+            if (server->listen())
+                serverUrl = server->baseUrl();
+        },
+        Qt::BlockingQueuedConnection);
+    if (serverUrl.isEmpty()) {
         std::fprintf(stderr, "cannot start the fake provider\n");
         return 1;
     }
-    const QString script = bigScript();
-    server.setAnswer(QStringLiteral("```python\n%1```\n").arg(script));
-    omega::FakeProviderConfig fake = server.config();
-    fake.chunkSize = 16; // about 1,300 deltas
-    server.setConfig(fake);
     omega::ProviderConfig provider = omega::defaultProviderConfig(
         omega::ProviderType::OpenAICompatible, QStringLiteral("bench-fake"));
-    provider.endpoint = server.baseUrl().toString() + QStringLiteral("/v1");
+    provider.endpoint = serverUrl.toString() + QStringLiteral("/v1");
     provider.model = QStringLiteral("llama-bench");
     omega::ProviderSettings::save({provider});
 
@@ -173,12 +226,19 @@ int main(int argc, char* argv[]) {
         out.insert(QStringLiteral("stall_max_ms_median"),
                    stallMax.isEmpty() ? 0.0 : stallMax.at(stallMax.size() / 2));
         out.insert(QStringLiteral("stall_goal_ms"), 50);
+        out.insert(QStringLiteral("slow_events"), QJsonArray::fromStringList(app.slowEvents));
         std::printf("%s\n", QJsonDocument(out).toJson(QJsonDocument::Indented).constData());
         window->close();
         delete window;
+        QMetaObject::invokeMethod(
+            &serverContext, [&] { delete server; }, Qt::BlockingQueuedConnection);
+        serverThread.quit();
+        serverThread.wait();
         QCoreApplication::exit(0);
     };
 
+    QObject::connect(window->preview(), &omega::ui::VideoPreview::sourceChanged, &app,
+                     [&] { monitor.setPhase(QStringLiteral("preview")); });
     std::function<void()> startRun = [&] {
         monitor.start();
         window->generate(QStringLiteral("A square that turns and fades"));
@@ -197,6 +257,7 @@ int main(int argc, char* argv[]) {
                      });
     QObject::connect(window, &omega::ui::MainWindow::generationFinished, &app,
                      [&](const omega::GenerationResult& result) {
+                         monitor.setPhase(QStringLiteral("rendering"));
                          if (!result.result.ok()) {
                              std::fprintf(stderr, "generation failed: %s\n",
                                           qPrintable(result.result.error.message));

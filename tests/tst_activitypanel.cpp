@@ -150,7 +150,7 @@ void TestActivityPanel::progressBars() {
     QCOMPARE(panel_->animationBar()->value(), 70);
     QCOMPARE(panel_->overallBar()->maximum(), 100);
     QCOMPARE(panel_->overallBar()->value(), 40);
-    QCOMPARE(panel_->animationText(), QStringLiteral("Welcome · Animation 3: Create(Circle)"));
+    QCOMPARE(panel_->animationText(), QStringLiteral("Welcome · Animation 2: Create(Circle)"));
 
     // The animation count is unknown (first render of the scene): indeterminate overall.
     p.overallPercent = -1;

@@ -168,8 +168,10 @@ void TestStudio::promptStreamsIntoTheEditorThenRendersAndPlays() {
     useFakeProvider();
     server_.setAnswer(answerWith(kGoodScript));
     omega::FakeProviderConfig fake = server_.config();
-    fake.chunkSize = 8; // many small deltas
+    fake.chunkSize = 8; // many small deltas, a few ms apart, like a real model
+    fake.dripDelayMs = 8;
     server_.setConfig(fake);
+    server_.setDefaultScenario(QStringLiteral("slow-drip"));
 
     MainWindow window(optionsFor(writeScript(QStringLiteral("start.py"), kBrokenScript)));
     window.show();

@@ -302,8 +302,9 @@ void ActivityPanel::setRenderProgress(const RenderProgress& p) {
     else if (!p.scene.isEmpty())
         text = p.scene + QStringLiteral(" · ");
     if (p.animationIndex >= 0) {
-        text += p.label.isEmpty() ? tr("Animation %1").arg(p.animationIndex + 1)
-                                  : tr("Animation %1: %2").arg(p.animationIndex + 1).arg(p.label);
+        // Numbered as manim numbers them (from 0), like the log and the window's progress line.
+        text += p.label.isEmpty() ? tr("Animation %1").arg(p.animationIndex)
+                                  : tr("Animation %1: %2").arg(p.animationIndex).arg(p.label);
         animationBar_->setValue(qBound(0, p.percent, 100));
     } else {
         text += tr("Starting…");
@@ -324,6 +325,15 @@ void ActivityPanel::setRenderProgress(const RenderProgress& p) {
     const int scene = qBound(0, p.sceneIndex, scenes - 1);
     overallBar_->setRange(0, 100);
     overallBar_->setValue((scene * 100 + qBound(0, p.overallPercent, 100)) / scenes);
+    overallBar_->setToolTip(QString());
+}
+
+void ActivityPanel::setRenderDone(const QString& text) {
+    animationBar_->setValue(100);
+    animationLabel_->setText(text);
+    animationLabel_->setToolTip(text);
+    overallBar_->setRange(0, 100);
+    overallBar_->setValue(100);
     overallBar_->setToolTip(QString());
 }
 

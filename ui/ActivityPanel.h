@@ -40,6 +40,8 @@ public:
     // The animation bar follows p.percent; the overall bar follows the job (scenes and
     // overallPercent), indeterminate while overallPercent is -1 (animation count unknown).
     void setRenderProgress(const omega::RenderProgress& p);
+    // The render finished: both bars full, `text` ("Welcome · done in 2.6 s") as the label.
+    void setRenderDone(const QString& text);
     // One or two rows: the fix that produced this version ("→ rewritten: …", "→ installed …",
     // "→ AI fix from …"), then its outcome ("Attempt 2 failed: NameError at line 12",
     // "Attempt 2 rendered in 4.2 s"). Clicking a row emits attemptActivated(number).

@@ -143,6 +143,7 @@ private:
     void onProgress(const QString& jobId, const omega::RenderProgress& progress);
     void onRenderFinished(const omega::RenderResult& result);
     void onGenerationFinished(const omega::GenerationResult& result);
+    void flushStream();
     void startHealingRender();
     void onHealingFinished(const omega::HealingResult& result);
     void onFixFinished(const omega::FixResult& result);
@@ -217,6 +218,8 @@ private:
     QString jobId_;
     QString generationPrompt_;
     FenceStreamFilter fenceFilter_;
+    QString streamBuffer_; // streamed code not in the editor yet
+    QTimer streamFlush_;
     StatusKind statusKind_ = StatusKind::Info;
     Busy busy_ = Busy::None;
     bool closeAfterCancel_ = false;
