@@ -1,6 +1,7 @@
 // The first window, driven like a user would: real MainWindow, real renders through the
 // render Python. Label "gui": scripts/test.sh runs it on an Xvfb screen (xcb), where video
 // frames are checked too; without any display it falls back to the offscreen platform.
+#include "HistoryStore.h"
 #include "Logger.h"
 #include "MainWindow.h"
 #include "Paths.h"
@@ -13,7 +14,6 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QLabel>
-#include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -148,10 +148,12 @@ void TestMainWindow::rendersAScriptAndPreviewsACopy() {
     QCOMPARE(window.progressBar()->value(), 100);
     QCOMPARE(window.renderButton()->text(), QStringLiteral("Render"));
 
-    // The preview plays a private copy named after the job, not manim's output path.
+    // The preview plays a private copy named after the scene and the job (kept for the
+    // history), not manim's output path.
     const QString source = window.preview()->source();
     QVERIFY(QFileInfo(source).isFile());
-    QCOMPARE(QFileInfo(source).fileName(), result.result.jobId + QStringLiteral(".mp4"));
+    QCOMPARE(QFileInfo(source).fileName(),
+             QStringLiteral("Tiny-") + result.result.jobId + QStringLiteral(".mp4"));
     QVERIFY(source != result.outputs.constFirst().path);
     QVERIFY(window.statusText().contains(QLatin1String("Tiny")));
 
@@ -164,13 +166,19 @@ void TestMainWindow::rendersAScriptAndPreviewsACopy() {
     else
         qInfo("%s: frames not asserted", qPrintable(platform));
 
-    // A second render of the same script previews a new copy; the old one is removed.
+    // A second render of the same script previews a new copy; the old one stays, as the
+    // history's record of the first render (deleting the history entry removes it).
     QTest::mouseClick(window.renderButton(), Qt::LeftButton);
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, kRenderTimeoutMs);
     const QString second = window.preview()->source();
     QVERIFY(second != source);
     QVERIFY(QFileInfo(second).isFile());
-    QVERIFY(!QFileInfo::exists(source));
+    QVERIFY(QFileInfo::exists(source));
+    const auto entry = window.history()->load(window.currentHistoryEntry());
+    QVERIFY(entry.has_value());
+    QCOMPARE(entry->outputs.size(), 2);
+    QCOMPARE(entry->outputs.at(0).path, source);
+    QCOMPARE(entry->outputs.at(1).path, second);
 }
 
 void TestMainWindow::staticSceneShowsAnImage() {
