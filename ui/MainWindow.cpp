@@ -1434,6 +1434,13 @@ void MainWindow::recordRender(const RenderResult& result, qint64 versionId,
     attempt.renderMs = result.result.timings.elapsedMs;
     attempt.backend = backendName(result.backend);
     history_->addAttempt(attempt);
+    // The original system's Container records: which container ran it (never a key or env).
+    if (!result.container.isEmpty())
+        history_->recordContainer(result.container, settings_.containerEngine,
+                                  settings_.containerImage.isEmpty() ? DockerAgent::localImageName()
+                                                                     : settings_.containerImage,
+                                  result.containerReused ? QStringLiteral("reused")
+                                                         : QStringLiteral("started"));
     for (const SceneOutput& output : result.outputs) {
         HistoryOutput row;
         row.entryId = entryId_;
