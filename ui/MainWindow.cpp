@@ -570,11 +570,12 @@ void MainWindow::applySettings() {
 }
 
 void MainWindow::reloadProviders() {
-    const QList<ProviderConfig> providers = providersByPriority(ProviderSettings::load());
+    const QList<ProviderConfig> configured = ProviderSettings::load();
+    const QList<ProviderConfig> providers = providersByPriority(configured);
     promptEditor_->setProviders(providers);
     promptEditor_->setNoProviderHint(providers.isEmpty());
     if (history_->isOpen())
-        history_->saveProviders(ProviderSettings::load());
+        history_->saveProviders(configured);
 }
 
 QList<ProviderConfig> MainWindow::providersFor(const QString& provider,

@@ -44,7 +44,6 @@ QString stageStyle() {
 }
 
 const QString kLastExportFolderKey = QStringLiteral("export/lastFolder");
-constexpr int kHoldTimeoutMs = 3000;
 
 QString settingsFile() {
     return QDir(paths::configDir()).filePath(QStringLiteral("settings.ini"));
@@ -73,7 +72,6 @@ VideoPreview::VideoPreview(QWidget* parent)
     , placeholder_(new QLabel(this))
     , video_(new QVideoWidget(this))
     , image_(new QLabel(this))
-    , freeze_(new QLabel(this))
     , playButton_(new QToolButton(this))
     , stepBackButton_(new QToolButton(this))
     , stepForwardButton_(new QToolButton(this))
@@ -89,13 +87,11 @@ VideoPreview::VideoPreview(QWidget* parent)
     placeholder_->setAlignment(Qt::AlignCenter);
     placeholder_->setWordWrap(true);
     placeholder_->setStyleSheet(stageStyle());
-    for (QLabel* picture : {image_, freeze_}) {
-        picture->setAlignment(Qt::AlignCenter);
-        picture->setStyleSheet(stageStyle());
-        // Ignored: a large pixmap must not grow the layout; it is scaled to the space instead.
-        picture->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored);
-        picture->setMinimumSize(1, 1);
-    }
+    image_->setAlignment(Qt::AlignCenter);
+    image_->setStyleSheet(stageStyle());
+    // Ignored: a large pixmap must not grow the layout; it is scaled to the space instead.
+    image_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored);
+    image_->setMinimumSize(1, 1);
     video_->setAspectRatioMode(Qt::KeepAspectRatio);
     video_->setStyleSheet(QStringLiteral("background-color: #0d0d0d;"));
     // The video page is the current one when the preview is first shown, whatever page_ says:
@@ -105,7 +101,6 @@ VideoPreview::VideoPreview(QWidget* parent)
     stack_->addWidget(video_);
     stack_->addWidget(placeholder_);
     stack_->addWidget(image_);
-    stack_->addWidget(freeze_);
     stack_->setMinimumSize(320, 180);
     // A click anywhere on the preview gives it the focus its keys need.
     setFocusPolicy(Qt::StrongFocus);
@@ -197,9 +192,6 @@ VideoPreview::VideoPreview(QWidget* parent)
     player_->setVideoOutput(video_);
     player_->setLoops(QMediaPlayer::Infinite);
 
-    holdTimer_.setSingleShot(true);
-    connect(&holdTimer_, &QTimer::timeout, this, &VideoPreview::releaseHeldFrame);
-
     connect(playButton_, &QToolButton::clicked, this, &VideoPreview::togglePlay);
     connect(stepBackButton_, &QToolButton::clicked, this, [this] { stepFrame(-1); });
     connect(stepForwardButton_, &QToolButton::clicked, this, [this] { stepFrame(1); });
@@ -258,7 +250,6 @@ void VideoPreview::showVideo(const QString& path) {
     framesShown_ = 0;
     lastFrame_ = QVideoFrame();
     pixmap_ = QPixmap();
-    releaseHeldFrame();
     setPage(video_);
     setControlsEnabled(true);
     player_->setSource(QUrl::fromLocalFile(path));
@@ -270,8 +261,6 @@ void VideoPreview::showVideo(const QString& path) {
 void VideoPreview::showImage(const QString& path) {
     player_->stop();
     player_->setSource(QUrl());
-    holdTimer_.stop();
-    freezePixmap_ = QPixmap();
     lastFrame_ = QVideoFrame();
     source_ = path;
     pixmap_ = QPixmap(path);
@@ -288,8 +277,6 @@ void VideoPreview::showImage(const QString& path) {
 void VideoPreview::showMessage(const QString& message) {
     player_->stop();
     player_->setSource(QUrl());
-    holdTimer_.stop();
-    freezePixmap_ = QPixmap();
     lastFrame_ = QVideoFrame();
     source_.clear();
     pixmap_ = QPixmap();
@@ -342,7 +329,7 @@ qint64 VideoPreview::lastFramePosition() const {
 }
 
 void VideoPreview::stepFrame(int frames) {
-    if ((page_ != video_ && page_ != freeze_) || player_->duration() <= 0)
+    if ((page_ != video_) || player_->duration() <= 0)
         return;
     player_->pause();
     // Frame n starts at n/fps; a position just past that start shows frame n (rounding down
@@ -372,15 +359,9 @@ double VideoPreview::playbackRate() const {
 bool VideoPreview::hasFrame() const {
     if (page_ == image_)
         return !pixmap_.isNull();
-    if (page_ == freeze_)
-        return !freezePixmap_.isNull();
     if (page_ == video_)
         return video_->videoSink()->videoFrame().isValid();
     return false;
-}
-
-bool VideoPreview::isHoldingFrame() const {
-    return page_ == freeze_;
 }
 
 void VideoPreview::onFrame(const QVideoFrame& frame) {
@@ -401,20 +382,9 @@ void VideoPreview::onMediaStatus(QMediaPlayer::MediaStatus status) {
             player_->pause();
         }
         break;
-    case QMediaPlayer::InvalidMedia:
-        releaseHeldFrame();
-        break;
     default:
         break;
     }
-}
-
-void VideoPreview::releaseHeldFrame() {
-    holdTimer_.stop();
-    freezePixmap_ = QPixmap();
-    freeze_->clear();
-    if (page_ == freeze_)
-        setPage(video_);
 }
 
 QVideoSink* VideoPreview::videoSink() const {
@@ -516,11 +486,10 @@ void VideoPreview::showEvent(QShowEvent* event) {
 void VideoPreview::resizeEvent(QResizeEvent* event) {
     QWidget::resizeEvent(event);
     updateImage();
-    updateFreezeImage();
 }
 
 void VideoPreview::togglePlay() {
-    if (page_ != video_ && page_ != freeze_)
+    if (page_ != video_)
         return;
     if (player_->playbackState() == QMediaPlayer::PlayingState) {
         player_->pause();
@@ -540,7 +509,7 @@ void VideoPreview::updatePlayButton() {
 }
 
 void VideoPreview::updateTimeLabel() {
-    if (page_ != video_ && page_ != freeze_) {
+    if (page_ != video_) {
         timeLabel_->setText(QString());
         return;
     }
@@ -552,12 +521,6 @@ void VideoPreview::updateImage() {
     if (pixmap_.isNull() || page_ != image_)
         return;
     image_->setPixmap(scaledTo(pixmap_, image_->size(), devicePixelRatioF()));
-}
-
-void VideoPreview::updateFreezeImage() {
-    if (freezePixmap_.isNull() || page_ != freeze_)
-        return;
-    freeze_->setPixmap(scaledTo(freezePixmap_, freeze_->size(), devicePixelRatioF()));
 }
 
 void VideoPreview::setControlsEnabled(bool enabled) {

@@ -4,7 +4,6 @@
 
 #include <QMediaPlayer>
 #include <QPixmap>
-#include <QTimer>
 #include <QVideoFrame>
 #include <QWidget>
 
@@ -52,11 +51,9 @@ public:
     void setPlaybackRate(double rate);
     double playbackRate() const;
 
-    // True when a picture is on screen: a video frame (also the kept last frame at the end,
-    // or the previous video's while the next one loads) or an image.
+    // True when a picture is on screen: a video frame (also the kept last frame at the end) or
+    // an image.
     bool hasFrame() const;
-    // True while the previous video's picture is held on screen for a new source.
-    bool isHoldingFrame() const;
 
     // Export: the name offered by the dialog is `base` (else the shown file's name), made
     // unique in the last folder used for exports.
@@ -103,12 +100,10 @@ private:
     void updatePlayButton();
     void updateTimeLabel();
     void updateImage();
-    void updateFreezeImage();
     void setControlsEnabled(bool enabled);
     void updateExportControls();
     void onFrame(const QVideoFrame& frame);
     void onMediaStatus(QMediaPlayer::MediaStatus status);
-    void releaseHeldFrame();
     qint64 frameDurationMs() const;
     qint64 lastFramePosition() const;
     void onExportFinished(const omega::AgentResult& result, const QString& target);
@@ -118,7 +113,6 @@ private:
     QLabel* placeholder_ = nullptr;
     QVideoWidget* video_ = nullptr;
     QLabel* image_ = nullptr;
-    QLabel* freeze_ = nullptr; // the previous video's last picture while the next one loads
     QToolButton* playButton_ = nullptr;
     QToolButton* stepBackButton_ = nullptr;
     QToolButton* stepForwardButton_ = nullptr;
@@ -141,13 +135,11 @@ private:
     QWidget* page_ = nullptr; // the page to show (see showEvent)
     bool shownOnce_ = false;
     QPixmap pixmap_;
-    QPixmap freezePixmap_;
     QString source_;
     QString exportBaseName_;
     int framesShown_ = 0;
     double rate_ = 1.0;
     QVideoFrame lastFrame_; // the newest valid frame of the shown video
-    QTimer holdTimer_;      // gives up holding the old picture if the new video shows nothing
 };
 
 } // namespace omega::ui
